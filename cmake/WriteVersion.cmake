@@ -1,0 +1,23 @@
+# Writes version.cpp, touching it only when the commit changes so that nothing rebuilds needlessly.
+find_package(Git QUIET)
+set(commit "unknown")
+if(GIT_FOUND)
+    execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} rev-parse --short=12 HEAD
+        OUTPUT_VARIABLE commit OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE rc)
+    if(NOT rc EQUAL 0 OR commit STREQUAL "")
+        set(commit "unknown")
+    else()
+        execute_process(COMMAND ${GIT_EXECUTABLE} -C ${SRC} status --porcelain --untracked-files=no
+            OUTPUT_VARIABLE dirty OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+        if(NOT dirty STREQUAL "")
+            set(commit "${commit}-dirty")
+        endif()
+    endif()
+endif()
+set(content "#include \"vmeval/core/version.hpp\"\nnamespace vmeval {\nconst char* version() { return \"${VERSION}\"; }\nconst char* git_commit() { return \"${commit}\"; }\n}  // namespace vmeval\n")
+if(EXISTS ${OUT})
+    file(READ ${OUT} old)
+endif()
+if(NOT "${old}" STREQUAL "${content}")
+    file(WRITE ${OUT} "${content}")
+endif()

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace vmeval::cli {
+
+/// Options of `vmeval generate`, filled by the parser.
+struct GenerateOptions {
+    std::string questions_dir = "questions";
+    std::string output_dir = "outputs";
+    std::vector<std::string> models;
+    std::vector<std::string> task_ids;
+    std::vector<std::string> domains;
+    std::vector<std::string> params;
+    bool dry_run = false;
+    bool force = false;
+    bool override_flag = false;
+    bool list_models = false;
+    int jobs = 1;
+    unsigned long long seed = 42;
+    int gpu = -1;
+};
+
+struct ModelsOptions {
+    bool json = false;
+    std::vector<std::string> select;
+};
+
+struct ValidateOptions {
+    std::string questions_dir = "questions";
+    std::vector<std::string> task_ids;
+    std::vector<std::string> domains;
+    bool json = false;
+};
+
+/// Everything the command line can say; the parser writes into it.
+struct Options {
+    GenerateOptions generate;
+    ModelsOptions models;
+    ValidateOptions validate;
+    int verbose = 0;
+    bool quiet = false;
+    bool list_models = false;  ///< the original's `--list-models`, accepted at the top level too
+    std::string env_file = ".env";
+    std::vector<std::string> argv;  ///< the raw command line, recorded in batch summaries
+};
+
+/// Builds the whole parser; tests parse argv with it without starting a process.
+std::unique_ptr<CLI::App> build_cli(Options& options);
+
+/// Parses and runs; returns the process exit code (0 ok, 1 some questions failed, 2 usage or
+/// configuration error, 130 interrupted). Never throws.
+int run(int argc, char** argv);
+
+// One file per subcommand.
+void setup_generate_command(CLI::App& app, Options& options);
+void setup_models_command(CLI::App& app, Options& options);
+void setup_validate_command(CLI::App& app, Options& options);
+int run_generate(const Options& options);
+int run_models(const Options& options);
+int run_validate(const Options& options);
+
+/// Set by SIGINT/SIGTERM while `generate` runs.
+std::atomic<bool>& interrupted();
+
+}  // namespace vmeval::cli

@@ -1,0 +1,118 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/cli.hpp"
+#include "vmeval/core/error.hpp"
+#include "vmeval/runs/batch_runner.hpp"
+
+namespace vmeval::cli {
+
+std::atomic<bool>& interrupted() {
+    static std::atomic<bool> flag{false};
+    return flag;
+}
+
+namespace {
+
+constexpr const char* kDefaultModel = "baseline-still";
+
+extern "C" void on_interrupt(int) {
+    // Only async-signal-safe calls here: an atomic store and write(2).
+    if (interrupted().exchange(true)) {
+        static const char again[] = "\nvmeval: interrupted again, quitting now\n";
+        (void)!::write(STDERR_FILENO, again, sizeof again - 1);
+        ::_exit(130);
+    }
+    static const char msg[] =
+        "\nvmeval: stopping; questions in progress are dropped, finished runs are kept "
+        "(Ctrl-C again to quit at once)\n";
+    (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+}  // namespace
+
+void setup_generate_command(CLI::App& app, Options& o) {
+    auto& g = o.generate;
+    auto* cmd = app.add_subcommand("generate", "Generate videos for every question with each model");
+    cmd->add_option("--questions-dir", g.questions_dir,
+                    "Folder holding <domain>_task/<task_id>/ question folders")
+        ->envname("VMEVAL_QUESTIONS_DIR")
+        ->capture_default_str();
+    cmd->add_option("--output-dir", g.output_dir,
+                    "Where runs go: <output-dir>/<model>/<domain>_task/<task_id>/<run_id>/")
+        ->envname("VMEVAL_OUTPUT_DIR")
+        ->capture_default_str();
+    cmd->add_option("-m,--model,--only-model", g.models,
+                    "Models to run: names, comma lists, family names, globs ('veo-*'), all-baselines, "
+                    "all-api, all-local (default: baseline-still). See `vmeval models`.");
+    cmd->add_option("--task-id", g.task_ids, "Only these task folders (any domain)");
+    cmd->add_option("--domain", g.domains, "Only these domains ('maze' or 'maze_task')");
+    cmd->add_option("--param", g.params,
+                    "Model parameter key=value, repeatable (e.g. --param frames=24 --param fps=12)");
+    cmd->add_option("-j,--jobs", g.jobs, "Questions generated at once (local GPU models still run one at a time)")
+        ->envname("VMEVAL_JOBS")
+        ->check(CLI::Range(1, 1024))
+        ->capture_default_str();
+    cmd->add_option("--seed", g.seed, "Random seed passed to models that take one")->capture_default_str();
+    cmd->add_flag("--dry-run", g.dry_run, "Show what would be generated and skipped; write nothing");
+    cmd->add_flag("--force", g.force,
+                  "Generate again even where the latest run succeeded (earlier runs are kept)");
+    cmd->add_flag("--override", g.override_flag,
+                  "The original's flag: here the same as --force (nothing is deleted)");
+    cmd->add_option("--gpu", g.gpu, "Use this GPU only (sets CUDA_VISIBLE_DEVICES, as the original did)")
+        ->check(CLI::Range(0, 1024));
+    cmd->add_flag("--list-models", g.list_models, "List the models and exit (same as `vmeval models`)");
+}
+
+int run_generate(const Options& o) {
+    const auto& g = o.generate;
+    if (g.gpu >= 0) {
+        ::setenv("CUDA_VISIBLE_DEVICES", std::to_string(g.gpu).c_str(), 1);
+        spdlog::info("using GPU {} (CUDA_VISIBLE_DEVICES={})", g.gpu, g.gpu);
+    }
+    if (g.override_flag) {
+        spdlog::warn("--override regenerates every question like --force; unlike the original it "
+                     "deletes nothing (earlier runs stay beside the new ones)");
+    }
+
+    BatchOptions b;
+    b.questions_dir = g.questions_dir;
+    b.output_dir = g.output_dir;
+    b.models = registry::resolve(g.models.empty() ? std::vector<std::string>{kDefaultModel} : g.models);
+    b.discovery.task_ids = g.task_ids;
+    b.discovery.domains = g.domains;
+    b.dry_run = g.dry_run;
+    b.force = g.force || g.override_flag;
+    b.jobs = g.jobs;
+    b.seed = g.seed;
+    b.params = Params::parse(g.params);
+    b.quiet = o.quiet;
+    b.verbose = o.verbose > 0;
+    b.command_line = o.argv;
+    b.cancel = &interrupted();
+
+    install_signal_handlers();
+    BatchReport report = run_batch(b);
+    if (!g.dry_run && !o.quiet) {
+        print_batch_summary(report.summary, stdout);
+        std::printf("  summary: %s\n  log:     %s\n", report.summary_path.c_str(), report.log_path.c_str());
+    }
+    std::fflush(stdout);
+    return report.exit_code;
+}
+
+}  // namespace vmeval::cli

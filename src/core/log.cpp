@@ -1,0 +1,115 @@
+#include "vmeval/core/log.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/dist_sink.h>
+#include <spdlog/spdlog.h>
+
+namespace vmeval::logging {
+
+namespace {
+
+/// Writes log lines to stderr; on a terminal it first erases the status line and redraws it
+/// afterwards, so progress stays at the bottom without mangling messages.
+class ConsoleSink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit ConsoleSink(bool tty) : tty_(tty) {}
+
+    void set_status(const std::string& line) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!tty_) return;
+        status_ = line;
+        std::fputs("\r\033[K", stderr);
+        std::fputs(status_.c_str(), stderr);
+        std::fflush(stderr);
+    }
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        spdlog::memory_buf_t formatted;
+        formatter_->format(msg, formatted);
+        if (tty_ && !status_.empty()) std::fputs("\r\033[K", stderr);
+        std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+        if (tty_ && !status_.empty()) std::fputs(status_.c_str(), stderr);
+        std::fflush(stderr);
+    }
+    void flush_() override { std::fflush(stderr); }
+
+private:
+    bool tty_;
+    std::string status_;
+};
+
+struct State {
+    std::shared_ptr<ConsoleSink> console;
+    std::shared_ptr<spdlog::sinks::dist_sink_mt> all;
+    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+    std::mutex mutex;
+};
+
+State& state() {
+    static State s;
+    return s;
+}
+
+}  // namespace
+
+bool interactive() { return ::isatty(STDERR_FILENO) == 1; }
+
+void init(Verbosity verbosity) {
+    State& s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    s.console = std::make_shared<ConsoleSink>(interactive());
+    s.console->set_pattern("%^%l%$: %v");
+    switch (verbosity) {
+        case Verbosity::Quiet: s.console->set_level(spdlog::level::warn); break;
+        case Verbosity::Normal: s.console->set_level(spdlog::level::info); break;
+        case Verbosity::Verbose: s.console->set_level(spdlog::level::debug); break;
+        case Verbosity::Trace: s.console->set_level(spdlog::level::trace); break;
+    }
+    s.all = std::make_shared<spdlog::sinks::dist_sink_mt>();
+    s.all->add_sink(s.console);
+    auto logger = std::make_shared<spdlog::logger>("vmeval", s.all);
+    logger->set_level(spdlog::level::trace);
+    logger->flush_on(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+void open_file(const std::filesystem::path& path) {
+    State& s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.all) return;
+    if (s.file) s.all->remove_sink(s.file);
+    s.file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false);
+    s.file->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v");
+    s.file->set_level(spdlog::level::debug);
+    s.all->add_sink(s.file);
+}
+
+void close_file() {
+    State& s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (s.all && s.file) {
+        s.file->flush();
+        s.all->remove_sink(s.file);
+    }
+    s.file.reset();
+}
+
+void set_status(const std::string& line) {
+    State& s = state();
+    std::shared_ptr<ConsoleSink> console;
+    {
+        std::lock_guard<std::mutex> lock(s.mutex);
+        console = s.console;
+    }
+    if (console) console->set_status(line);
+}
+
+}  // namespace vmeval::logging

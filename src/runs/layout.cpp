@@ -1,0 +1,150 @@
+#include "vmeval/runs/layout.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "vmeval/core/error.hpp"
+#include "vmeval/core/fs.hpp"
+
+namespace vmeval::runs {
+
+namespace {
+
+constexpr const char* kOwnerFile = "owner";
+
+std::string hostname() {
+    char buf[256] = {0};
+    if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+    return buf;
+}
+
+bool all_digits(const std::string& s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+fs::path task_dir(const fs::path& output, const std::string& model, const std::string& domain,
+                  const std::string& task_id) {
+    return output / model / (domain + "_task") / task_id;
+}
+
+std::string make_run_id(const std::string& model, const std::string& task_id, const std::string& stamp,
+                        int n) {
+    std::string id = model + "_" + task_id + "_" + stamp;
+    if (n > 1) id += "_" + std::to_string(n);
+    return id;
+}
+
+std::optional<RunName> parse_run_id(const std::string& name, const std::string& model,
+                                    const std::string& task_id) {
+    std::string prefix = model + "_" + task_id + "_";
+    if (name.size() < prefix.size() + 15 || name.compare(0, prefix.size(), prefix) != 0) return {};
+    std::string rest = name.substr(prefix.size());
+    // rest = YYYYMMDD_HHMMSS or YYYYMMDD_HHMMSS_<n>
+    if (rest.size() < 15 || rest[8] != '_' || !all_digits(rest.substr(0, 8)) ||
+        !all_digits(rest.substr(9, 6))) {
+        return {};
+    }
+    RunName r{name, rest.substr(0, 15), 1};
+    if (rest.size() > 15) {
+        std::string suffix = rest.substr(16);
+        if (rest[15] != '_' || !all_digits(suffix) || suffix.size() > 6) return {};
+        r.n = std::stoi(suffix);
+        if (r.n < 2) return {};
+    }
+    return r;
+}
+
+Reservation reserve_run(const fs::path& task_dir, const std::string& model, const std::string& task_id,
+                        Clock::time_point now) {
+    std::error_code ec;
+    fs::create_directories(task_dir, ec);
+    if (ec) throw Error(ErrorCode::Io, "cannot create " + task_dir.string() + ": " + ec.message());
+    std::string stamp = run_stamp_local(now);
+    for (int n = 1; n < 100000; ++n) {
+        std::string id = make_run_id(model, task_id, stamp, n);
+        fs::path final_dir = task_dir / id;
+        fs::path partial = task_dir / (std::string(kPartialPrefix) + id);
+        if (fs::exists(final_dir, ec)) continue;
+        if (::mkdir(partial.c_str(), 0755) != 0) {
+            if (errno == EEXIST) continue;
+            throw Error(ErrorCode::Io, "cannot create " + partial.string() + ": " + std::strerror(errno));
+        }
+        // Re-check after taking the name: a run published between the two calls keeps its folder.
+        if (fs::exists(final_dir, ec)) {
+            fs::remove(partial, ec);
+            continue;
+        }
+        fs_util::write_file_atomic(partial / kOwnerFile,
+                                   hostname() + " " + std::to_string(::getpid()) + "\n");
+        return {id, partial, final_dir};
+    }
+    throw Error(ErrorCode::Io, "no free run id under " + task_dir.string());
+}
+
+void publish_run(const Reservation& r) {
+    std::error_code ec;
+    fs::remove(r.partial / kOwnerFile, ec);
+    fs_util::sync_directory(r.partial);
+    if (::rename(r.partial.c_str(), r.final.c_str()) != 0) {
+        throw Error(ErrorCode::Io, "cannot move " + r.partial.string() + " to " + r.final.string() +
+                                       ": " + std::strerror(errno));
+    }
+    fs_util::sync_directory(r.final.parent_path());
+}
+
+void remove_stale_partials(const fs::path& task_dir) {
+    std::error_code ec;
+    fs::directory_iterator it(task_dir, ec);
+    if (ec) return;
+    const std::string me = hostname();
+    for (const auto& entry : it) {
+        std::string name = entry.path().filename().string();
+        if (name.rfind(kPartialPrefix, 0) != 0) continue;
+        std::string owner;
+        try {
+            owner = fs_util::read_file(entry.path() / kOwnerFile);
+        } catch (const Error&) {
+            // No owner file: the worker died between mkdir and writing it.
+        }
+        auto space = owner.find(' ');
+        // A folder without an owner file may be one that a live worker has just made; only an old
+        // one is abandoned.
+        bool stale = false;
+        if (owner.empty()) {
+            auto age = fs::file_time_type::clock::now() - fs::last_write_time(entry.path(), ec);
+            stale = !ec && age > std::chrono::minutes(10);
+        }
+        if (!stale && owner.substr(0, space) == me) {
+            long pid = std::strtol(owner.c_str() + space + 1, nullptr, 10);
+            stale = pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+        }
+        if (stale) fs::remove_all(entry.path(), ec);
+    }
+}
+
+std::vector<RunName> list_runs(const fs::path& task_dir, const std::string& model,
+                               const std::string& task_id) {
+    std::vector<RunName> runs;
+    std::error_code ec;
+    fs::directory_iterator it(task_dir, ec);
+    if (ec) return runs;
+    for (const auto& entry : it) {
+        if (!entry.is_directory(ec)) continue;
+        auto r = parse_run_id(entry.path().filename().string(), model, task_id);
+        if (r) runs.push_back(*r);
+    }
+    std::sort(runs.begin(), runs.end(), [](const RunName& a, const RunName& b) {
+        return a.stamp != b.stamp ? a.stamp < b.stamp : a.n < b.n;
+    });
+    return runs;
+}
+
+}  // namespace vmeval::runs
