@@ -72,7 +72,8 @@ class Canvas:
                     crossings.append(ax + (sy - ay) * (bx - ax) / (by - ay))
             crossings.sort()
             for left, right in zip(crossings[0::2], crossings[1::2]):
-                for x in range(max(0, math.ceil(left - 0.5)), min(self.width, math.ceil(right - 0.5))):
+                first = max(0, math.ceil(left - 0.5))
+                for x in range(first, min(self.width, math.ceil(right - 0.5))):
                     self.set(x, y, colour)
 
     def png(self):

@@ -26,7 +26,8 @@ bool ends_with_suffix(const std::string& name) {
 fs::path clean(const fs::path& p) {
     std::error_code ec;
     fs::path abs = fs::absolute(p, ec);
-    bool has_dotdot = std::any_of(abs.begin(), abs.end(), [](const fs::path& c) { return c == ".."; });
+    bool has_dotdot =
+        std::any_of(abs.begin(), abs.end(), [](const fs::path& c) { return c == ".."; });
     if (!has_dotdot) abs = abs.lexically_normal();
     if (!abs.has_filename() && abs.has_relative_path()) abs = abs.parent_path();
     return abs;

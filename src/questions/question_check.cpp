@@ -241,7 +241,8 @@ std::string load_prompt(const fs::path& path, const fs::path& task_dir, const fs
     while (begin < end && is_space(text[begin])) ++begin;
     while (end > begin && is_space(text[end - 1])) --end;
     if (begin == end) {
-        const char* what = text.empty() ? "prompt.txt is empty" : "prompt.txt is empty (white space only)";
+        const char* what =
+            text.empty() ? "prompt.txt is empty" : "prompt.txt is empty (white space only)";
         reject(path, std::string(what) + ": write the instruction for the model into it");
     }
     return text.substr(begin, end - begin);

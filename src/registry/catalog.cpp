@@ -36,8 +36,8 @@ constexpr const char* kRunwayEnv = "RUNWAYML_API_SECRET";
 // Shared notes, so that rows of one family cannot drift apart.
 constexpr const char* kBaselineNote = "vmeval's own reference model; not in the original.";
 constexpr const char* kLumaNote =
-    "Luma only fetches the first frame from a public URL, so an image host must be configured "
-    "(the optional image-hosting settings in env.template); the original always required AWS keys. "
+    "Luma only fetches the first frame from a public URL, so it also needs an image host, whose "
+    "settings are optional and not listed here; the original always required AWS keys. "
     "Asks for 5 s at 720p; the original sent neither and took the server's defaults.";
 constexpr const char* kVeoNote =
     "Sends durationSeconds; the original validated the duration but never sent it.";
@@ -156,7 +156,8 @@ const std::vector<ModelInfo>& all_models() {
          "hunyuanvideo-community/HunyuanVideo-I2V", "Tencent HunyuanVideo-I2V 13B at 720p", "",
          "hunyuanvideo-community/HunyuanVideo-I2V", {1280, 720, 129, 24, 5.4, 50, 6.0},
          "Diffusers conversion of tencent/HunyuanVideo-I2V, run in process; the original ran "
-         "Tencent's script in a subprocess. Embedded guidance 6.0 and flow shift 7.0 as there."},
+         "Tencent's script in a subprocess. Embedded guidance 6.0 and flow shift 7.0 as in the "
+         "original."},
 
         // VideoCrafter (AILab-CVC)
         {"videocrafter2-512", kVideoCrafter, Kind::Local, Backend::VideoCrafter,
@@ -199,15 +200,15 @@ const std::vector<ModelInfo>& all_models() {
          "25. Guidance ramps from 1.0 on the first frame to 3.0 on the last."},
 
         // WAN (Wan-AI)
-        {"wan-2.1-i2v-480p", kWan, Kind::Local, Backend::Wan, "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
-         "Wan 2.1 I2V 14B at 480p", "", "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
-         {832, 480, 81, 16, 5.0, 50, 5.5},
+        {"wan-2.1-i2v-480p", kWan, Kind::Local, Backend::Wan,
+         "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", "Wan 2.1 I2V 14B at 480p", "",
+         "Wan-AI/Wan2.1-I2V-14B-480P-Diffusers", {832, 480, 81, 16, 5.0, 50, 5.5},
          "Width x height is an area budget: the output keeps the input's aspect ratio. The "
          "original sized every Wan model to a 1280x720 area, running this one far above its "
          "training resolution."},
-        {"wan-2.1-i2v-720p", kWan, Kind::Local, Backend::Wan, "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
-         "Wan 2.1 I2V 14B at 720p", "", "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
-         {1280, 720, 81, 16, 5.0, 50, 5.5}, kWanAreaNote},
+        {"wan-2.1-i2v-720p", kWan, Kind::Local, Backend::Wan,
+         "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers", "Wan 2.1 I2V 14B at 720p", "",
+         "Wan-AI/Wan2.1-I2V-14B-720P-Diffusers", {1280, 720, 81, 16, 5.0, 50, 5.5}, kWanAreaNote},
         {"wan-2.2-i2v-a14b", kWan, Kind::Local, Backend::Wan, "Wan-AI/Wan2.2-I2V-A14B-Diffusers",
          "Wan 2.2 I2V A14B, two 14B experts for high and low noise", "",
          "Wan-AI/Wan2.2-I2V-A14B-Diffusers", {1280, 720, 81, 16, 5.0, 50, 5.5},

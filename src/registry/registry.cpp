@@ -130,7 +130,9 @@ std::vector<const ModelInfo*> match_selector(const std::string& selector) {
     // ignoring case only when the exact-case pattern matches nothing.
     collect([&](const ModelInfo& m) { return fnmatch(selector.c_str(), m.name, 0) == 0; });
     if (matches.empty()) {
-        collect([&](const ModelInfo& m) { return fnmatch(key.c_str(), lower(m.name).c_str(), 0) == 0; });
+        collect([&](const ModelInfo& m) {
+            return fnmatch(key.c_str(), lower(m.name).c_str(), 0) == 0;
+        });
     }
     return matches;
 }
@@ -150,24 +152,30 @@ size_t edit_distance(const std::string& a, const std::string& b) {
     return previous[b.size()];
 }
 
-/// Lower is closer. Plain edit distance, except that typing the start of a name ("veo3" for
-/// veo-3.0-generate) or a name plus extra text ("svd-xt") counts as about one edit, because
-/// edit distance alone would rank every short name above the long one the user began typing.
+/// Lower is closer, in edits. Plain edit distance (on the names as typed and with punctuation
+/// dropped), except that partial names count as about one edit: typing the start of a name
+/// ("veo3" for veo-3.0-generate), a name plus extra text ("svd-xt"), a piece of a name ("sora-2")
+/// or a name's first word ("morphic-f2v"). Edit distance alone would rank every short name above
+/// the long one the user began typing.
 double closeness(const std::string& query, const char* name) {
-    const std::string q = lower(query);
-    const std::string n = lower(name);
     const std::string nq = normalized(query);
     const std::string nn = normalized(name);
-    double score = static_cast<double>(std::min(edit_distance(q, n), edit_distance(nq, nn)));
+    double score = static_cast<double>(
+        std::min(edit_distance(lower(query), lower(name)), edit_distance(nq, nn)));
     const double extra = static_cast<double>(nq.size() > nn.size() ? nq.size() - nn.size()
                                                                    : nn.size() - nq.size());
-    if (nq.size() >= 2 && nn.compare(0, nq.size(), nq) == 0) {
+    size_t shared = 0;
+    while (shared < nq.size() && shared < nn.size() && nq[shared] == nn[shared]) ++shared;
+
+    if (nq.size() >= 2 && shared == nq.size()) {
         score = std::min(score, 0.5 + 0.05 * extra);
-    } else if (nn.size() >= 3 && nq.compare(0, nn.size(), nn) == 0) {
+    } else if (nn.size() >= 3 && shared == nn.size()) {
         score = std::min(score, 1.0 + 0.25 * extra);
     } else if ((nq.size() >= 3 && nn.find(nq) != std::string::npos) ||
                (nn.size() >= 3 && nq.find(nn) != std::string::npos)) {
         score = std::min(score, 1.0 + 0.1 * extra);
+    } else if (shared >= 4 && 2 * shared >= nq.size()) {
+        score = std::min(score, 1.5 + 0.5 * static_cast<double>(nq.size() - shared));
     }
     return score;
 }
@@ -213,8 +221,8 @@ std::vector<std::string> suggest(std::string_view name, size_t n) {
     };
     const std::vector<ModelInfo>& models = all_models();
     const std::string query(name);
-    // Beyond this a "hint" is noise: better no suggestion than a random one.
-    const double limit = std::max(3.0, static_cast<double>(query.size()) / 2.0);
+    // Beyond this a "hint" is noise ("abc" -> svd): better no suggestion than a random one.
+    const double limit = std::max(1.0, 0.45 * static_cast<double>(normalized(query).size()));
 
     std::vector<Candidate> candidates;
     for (size_t i = 0; i < models.size(); ++i) {

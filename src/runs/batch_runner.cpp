@@ -27,8 +27,8 @@ namespace {
 enum class Plan { Run, Retry, Skip };
 
 struct Job {
-    const registry::ModelInfo* model;
-    const questions::Question* question;
+    const registry::ModelInfo* model = nullptr;
+    const questions::Question* question = nullptr;
     Plan plan = Plan::Run;
     std::string previous_run;  ///< latest run folder when there is one
     std::string previous_why;
@@ -182,7 +182,8 @@ BatchReport run_batch(const BatchOptions& o) {
 
     // Every model must be able to run before the first question starts: a batch that cannot run
     // should say so now, not after ten hours.
-    InferenceRunner runner(o.output_dir);
+    InferenceRunner own_runner(o.output_dir);
+    InferenceRunner& runner = o.runner != nullptr ? *o.runner : own_runner;
     for (const auto* m : o.models) {
         if (!o.dry_run) {
             runner.wrapper(*m, o.params);
@@ -202,7 +203,12 @@ BatchReport run_batch(const BatchOptions& o) {
 
     std::vector<Job> jobs;
     for (const auto* m : o.models) {
-        for (const auto& q : d.questions) jobs.push_back(Job{m, &q});
+        for (const auto& q : d.questions) {
+            Job j;
+            j.model = m;
+            j.question = &q;
+            jobs.push_back(std::move(j));
+        }
     }
     // Planning reads every earlier run's metadata and probes its video; spread it over threads.
     int plan_threads = std::max<int>(o.jobs, static_cast<int>(std::thread::hardware_concurrency()));

@@ -121,6 +121,14 @@ InferenceRunner::Loaded& InferenceRunner::loaded(const registry::ModelInfo& mode
     return *slot;
 }
 
+void InferenceRunner::use_wrapper(const std::string& model_name, std::unique_ptr<ModelWrapper> w) {
+    auto l = std::make_unique<Loaded>();
+    l->free_slots = std::max(1, w->max_concurrency());
+    l->wrapper = std::move(w);
+    std::lock_guard<std::mutex> lock(mutex_);
+    models_[model_name] = std::move(l);
+}
+
 ModelWrapper& InferenceRunner::wrapper(const registry::ModelInfo& model, const Params& params) {
     return *loaded(model, params).wrapper;
 }

@@ -91,8 +91,9 @@ TEST(Resolve, FamilyNamesAndSlugs) {
     EXPECT_EQ(names_of({"Google Veo"}).size(), 5u);
     EXPECT_EQ(names_of({"google veo"}).size(), 5u);
     EXPECT_EQ(names_of({"WAN (Wan-AI)"}).size(), 4u);
-    EXPECT_EQ(names_of({"wan"}), (std::vector<std::string>{"wan-2.1-i2v-480p", "wan-2.1-i2v-720p",
-                                                            "wan-2.2-i2v-a14b", "wan-2.2-ti2v-5b"}));
+    EXPECT_EQ(names_of({"wan"}),
+              (std::vector<std::string>{"wan-2.1-i2v-480p", "wan-2.1-i2v-720p", "wan-2.2-i2v-a14b",
+                                        "wan-2.2-ti2v-5b"}));
     EXPECT_EQ(names_of({"veo"}).size(), 5u);
     EXPECT_EQ(names_of({"Kling"}).size(), 3u);
     EXPECT_EQ(names_of({"luma"}).size(), 2u);
@@ -135,7 +136,8 @@ TEST(Resolve, Globs) {
               (std::vector<std::string>{"hunyuan-video-i2v", "cogvideox-5b-i2v",
                                         "cogvideox1.5-5b-i2v"}));
     // Case-sensitive first, then ignoring case.
-    EXPECT_EQ(names_of({"ltx*"}), (std::vector<std::string>{"ltx-video", "ltx-video-13b-distilled"}));
+    EXPECT_EQ(names_of({"ltx*"}),
+              (std::vector<std::string>{"ltx-video", "ltx-video-13b-distilled"}));
     EXPECT_EQ(names_of({"LTX*"}), (std::vector<std::string>{"LTX-2"}));
     EXPECT_EQ(names_of({"VEO-*"}).size(), 5u);
     EXPECT_EQ(names_of({"veo-3*,veo-2"}).front(), "veo-3.0-generate");

@@ -30,6 +30,8 @@ struct BatchOptions {
     bool verbose = false;   ///< list every planned job in a dry run
     std::vector<std::string> command_line;  ///< recorded in the batch summary
     const std::atomic<bool>* cancel = nullptr;
+    /// Runner to use (with wrappers added through use_wrapper); null = a fresh one.
+    InferenceRunner* runner = nullptr;
 };
 
 /// What a batch did; the summary is also written to `<output>/_batches/<batch_id>.json`.

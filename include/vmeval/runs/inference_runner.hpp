@@ -69,6 +69,10 @@ public:
     /// The model's wrapper, created on first use with `params` (later calls reuse it).
     ModelWrapper& wrapper(const registry::ModelInfo& model, const Params& params);
 
+    /// Serves `model_name` with your own wrapper instead of the catalog's: a model of your own
+    /// (with a ModelInfo you define) or a stand-in for tests.
+    void use_wrapper(const std::string& model_name, std::unique_ptr<ModelWrapper> wrapper);
+
     const std::filesystem::path& output_dir() const { return output_dir_; }
 
 private:
