@@ -62,9 +62,9 @@ State& state() {
 
 bool interactive() { return ::isatty(STDERR_FILENO) == 1; }
 
-void init(Verbosity verbosity) {
-    State& s = state();
-    std::lock_guard<std::mutex> lock(s.mutex);
+namespace {
+
+void init_locked(State& s, Verbosity verbosity) {
     s.console = std::make_shared<ConsoleSink>(interactive());
     s.console->set_pattern("%^%l%$: %v");
     switch (verbosity) {
@@ -81,10 +81,19 @@ void init(Verbosity verbosity) {
     spdlog::set_default_logger(logger);
 }
 
+}  // namespace
+
+void init(Verbosity verbosity) {
+    State& s = state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    init_locked(s, verbosity);
+}
+
 void open_file(const std::filesystem::path& path) {
     State& s = state();
     std::lock_guard<std::mutex> lock(s.mutex);
-    if (!s.all) return;
+    // Library users who never called init() still get the batch log; the console shows warnings.
+    if (!s.all) init_locked(s, Verbosity::Quiet);
     if (s.file) s.all->remove_sink(s.file);
     s.file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false);
     s.file->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v");

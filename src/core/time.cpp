@@ -30,9 +30,9 @@ std::string run_stamp_local(Clock::time_point t) {
 std::string human_duration(double seconds) {
     if (!(seconds >= 0)) seconds = 0;
     char buf[48];
-    if (seconds < 10) {
+    if (seconds < 9.995) {
         std::snprintf(buf, sizeof buf, "%.2fs", seconds);
-    } else if (seconds < 60) {
+    } else if (seconds < 59.95) {
         std::snprintf(buf, sizeof buf, "%.1fs", seconds);
     } else {
         long s = std::lround(seconds);

@@ -39,9 +39,15 @@ struct Rejected {
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 
 fs::path real_root_of(const fs::path& root) {
+    // Discovery asks once per question for the same root; resolving it costs a readlink per
+    // path component, so remember the last answer.
+    thread_local fs::path last_root, last_real;
+    if (!last_root.empty() && root == last_root) return last_real;
     std::error_code ec;
     fs::path real = fs::canonical(root, ec);
     if (ec) real = fs::absolute(root, ec).lexically_normal();
+    last_root = root;
+    last_real = real;
     return real;
 }
 
@@ -59,9 +65,12 @@ bool present(const fs::path& path, const std::string& label) {
 // Refuses a path whose real location is unknown (dangling link, loop) or outside the tree: a
 // question must be self-contained, so that copying or archiving the tree keeps it working.
 void check_resolves_inside(const fs::path& path, const std::string& label,
-                           const fs::path& real_root, const std::string& note) {
+                           const fs::path& real_root, const std::string& note,
+                           bool parent_verified = false) {
     std::error_code ec;
     bool is_link = fs::is_symlink(fs::symlink_status(path, ec));
+    // A plain file in a task folder already known to lie inside the tree lies inside it too.
+    if (parent_verified && !is_link && !ec) return;
     fs::path target;
     if (is_link) target = fs::read_symlink(path, ec);
     fs::path real = fs::canonical(path, ec);
@@ -104,7 +113,7 @@ const char* type_name(fs::file_type type) {
 // Only regular files are opened: reading a named pipe or a device could block the whole batch.
 void check_regular_file(const fs::path& path, const std::string& label, const fs::path& real_root,
                         const std::string& note = "") {
-    check_resolves_inside(path, label, real_root, note);
+    check_resolves_inside(path, label, real_root, note, /*parent_verified=*/true);
     std::error_code ec;
     fs::file_status st = fs::status(path, ec);
     if (ec) reject(path, "cannot look at " + label + ": " + ec.message() + note);

@@ -215,6 +215,8 @@ BatchReport run_batch(const BatchOptions& o) {
     parallel_for(jobs.size(), plan_threads, [&](size_t i) {
         Job& j = jobs[i];
         fs::path tdir = runs::task_dir(o.output_dir, j.model->name, j.question->domain, j.question->id);
+        // Leftovers of killed workers go now, also beside runs that will be skipped.
+        if (!o.dry_run) runs::remove_stale_partials(tdir);
         auto past = runs::latest_run(tdir, j.model->name, j.question->id);
         if (!past) return;
         j.previous_run = past->run_id;
@@ -275,7 +277,7 @@ BatchReport run_batch(const BatchOptions& o) {
                 j.status = "not_run";
                 return;
             }
-            j.status = r.success ? "success" : (r.run_dir.empty() ? "refused" : "failed");
+            j.status = r.success ? "success" : (r.attempted ? "failed" : "refused");
             progress.job_finished(r.success);
             std::string where = "[" + std::to_string(progress.position()) + "/" +
                                 std::to_string(jobs.size()) + "] " + job_label(j);

@@ -111,7 +111,11 @@ InferenceRunner::~InferenceRunner() = default;
 
 InferenceRunner::Loaded& InferenceRunner::loaded(const registry::ModelInfo& model, const Params& params) {
     std::lock_guard<std::mutex> lock(mutex_);
-    auto& slot = models_[model.name];
+    auto injected = models_.find(model.name);
+    if (injected != models_.end()) return *injected->second;
+    // Parameters are fixed when a wrapper is built, so each parameter set gets its own wrapper.
+    std::string key = std::string(model.name) + "\n" + json(params.values()).dump();
+    auto& slot = models_[key];
     if (!slot) {
         auto l = std::make_unique<Loaded>();
         l->wrapper = registry::create_model(model, params);
@@ -199,6 +203,7 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
         return refuse(e.code(), e.what());
     }
     r.run_id = res.run_id;
+    r.attempted = true;
 
     json meta = {{"schema", runs::kMetadataSchema},
                  {"vmeval", runs::vmeval_info()},
@@ -271,6 +276,7 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
         if (e.code() == ErrorCode::Cancelled) {
             std::error_code ec;
             fs::remove_all(res.partial, ec);
+            r.attempted = false;
             return refuse(ErrorCode::Cancelled, "interrupted before the run finished");
         }
         meta["error"] = {{"code", to_string(e.code())}, {"message", e.what()}};

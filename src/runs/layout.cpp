@@ -1,6 +1,7 @@
 #include "vmeval/runs/layout.hpp"
 
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,19 @@ std::string hostname() {
     char buf[256] = {0};
     if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
     return buf;
+}
+
+// Written in place right after mkdir (no temporary file, no fsync) so that the window in which a
+// killed worker leaves an ownerless folder is a few system calls wide.
+void write_owner(const fs::path& path) {
+    std::string text = hostname() + " " + std::to_string(::getpid()) + "\n";
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw Error(ErrorCode::Io, "cannot create " + path.string() + ": " + std::strerror(errno));
+    ssize_t n = ::write(fd, text.data(), text.size());
+    ::close(fd);
+    if (n != static_cast<ssize_t>(text.size())) {
+        throw Error(ErrorCode::Io, "cannot write " + path.string());
+    }
 }
 
 bool all_digits(const std::string& s) {
@@ -82,8 +96,7 @@ Reservation reserve_run(const fs::path& task_dir, const std::string& model, cons
             fs::remove(partial, ec);
             continue;
         }
-        fs_util::write_file_atomic(partial / kOwnerFile,
-                                   hostname() + " " + std::to_string(::getpid()) + "\n");
+        write_owner(partial / kOwnerFile);
         return {id, partial, final_dir};
     }
     throw Error(ErrorCode::Io, "no free run id under " + task_dir.string());

@@ -38,6 +38,7 @@ struct RunOptions {
 /// failed generations are both kept; input problems and cancellations leave nothing behind.
 struct RunResult {
     bool success = false;
+    bool attempted = false;                  ///< the model was called (a failure here is a failed run)
     std::string run_id;
     std::filesystem::path run_dir;
     std::filesystem::path video_path;        ///< empty unless success
@@ -66,11 +67,12 @@ public:
     RunResult run_question(const registry::ModelInfo& model, const questions::Question& question,
                            const RunOptions& options);
 
-    /// The model's wrapper, created on first use with `params` (later calls reuse it).
+    /// The model's wrapper for these parameters, created on first use and reused by later calls
+    /// with the same parameters (a call with other parameters gets a wrapper of its own).
     ModelWrapper& wrapper(const registry::ModelInfo& model, const Params& params);
 
-    /// Serves `model_name` with your own wrapper instead of the catalog's: a model of your own
-    /// (with a ModelInfo you define) or a stand-in for tests.
+    /// Serves `model_name` with your own wrapper instead of the catalog's, whatever the parameters:
+    /// a model of your own (with a ModelInfo you define) or a stand-in for tests.
     void use_wrapper(const std::string& model_name, std::unique_ptr<ModelWrapper> wrapper);
 
     const std::filesystem::path& output_dir() const { return output_dir_; }
