@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -18,6 +19,7 @@ namespace vmeval::runs {
 namespace {
 
 constexpr const char* kOwnerFile = "owner";
+constexpr const char* kClaimPrefix = ".claim-";
 
 std::string hostname() {
     char buf[256] = {0};
@@ -81,66 +83,112 @@ Reservation reserve_run(const fs::path& task_dir, const std::string& model, cons
     std::error_code ec;
     fs::create_directories(task_dir, ec);
     if (ec) throw Error(ErrorCode::Io, "cannot create " + task_dir.string() + ": " + ec.message());
+
+    // The folder is first made under a name that carries its owner (so a worker killed at any
+    // moment leaves something remove_stale_partials can attribute), gets its owner file, and only
+    // then takes the run id by rename, which is atomic and fails when the name is taken.
+    static std::atomic<unsigned> counter{0};
+    fs::path claim;
+    for (;;) {
+        claim = task_dir / (std::string(kClaimPrefix) + std::to_string(::getpid()) + "-" +
+                            std::to_string(counter++) + "-" + hostname());
+        if (::mkdir(claim.c_str(), 0755) == 0) break;
+        if (errno != EEXIST) {
+            throw Error(ErrorCode::Io, "cannot create " + claim.string() + ": " + std::strerror(errno));
+        }
+    }
+    try {
+        write_owner(claim / kOwnerFile);
+    } catch (...) {
+        fs::remove_all(claim, ec);
+        throw;
+    }
+
     std::string stamp = run_stamp_local(now);
     for (int n = 1; n < 100000; ++n) {
         std::string id = make_run_id(model, task_id, stamp, n);
         fs::path final_dir = task_dir / id;
         fs::path partial = task_dir / (std::string(kPartialPrefix) + id);
-        if (fs::exists(final_dir, ec)) continue;
-        if (::mkdir(partial.c_str(), 0755) != 0) {
-            if (errno == EEXIST) continue;
-            throw Error(ErrorCode::Io, "cannot create " + partial.string() + ": " + std::strerror(errno));
+        if (fs::exists(final_dir, ec) || fs::exists(partial, ec)) continue;
+        if (::rename(claim.c_str(), partial.c_str()) != 0) {
+            if (errno == EEXIST || errno == ENOTEMPTY) continue;
+            std::string why = std::strerror(errno);
+            fs::remove_all(claim, ec);
+            throw Error(ErrorCode::Io, "cannot create " + partial.string() + ": " + why);
         }
-        // Re-check after taking the name: a run published between the two calls keeps its folder.
+        // A run published under this id between the check and the rename keeps its id.
         if (fs::exists(final_dir, ec)) {
-            fs::remove(partial, ec);
+            ::rename(partial.c_str(), claim.c_str());
             continue;
         }
-        write_owner(partial / kOwnerFile);
         return {id, partial, final_dir};
     }
+    fs::remove_all(claim, ec);
     throw Error(ErrorCode::Io, "no free run id under " + task_dir.string());
 }
 
 void publish_run(const Reservation& r) {
-    std::error_code ec;
-    fs::remove(r.partial / kOwnerFile, ec);
     fs_util::sync_directory(r.partial);
     if (::rename(r.partial.c_str(), r.final.c_str()) != 0) {
         throw Error(ErrorCode::Io, "cannot move " + r.partial.string() + " to " + r.final.string() +
                                        ": " + std::strerror(errno));
     }
+    std::error_code ec;
+    fs::remove(r.final / kOwnerFile, ec);
     fs_util::sync_directory(r.final.parent_path());
 }
+
+namespace {
+
+bool process_gone(long pid) {
+    return pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+}
+
+/// `.claim-<pid>-<n>-<host>`: dead when made on this host by a process that is gone.
+bool stale_claim(const std::string& name, const std::string& me) {
+    std::string rest = name.substr(std::string(kClaimPrefix).size());
+    auto a = rest.find('-');
+    auto b = a == std::string::npos ? a : rest.find('-', a + 1);
+    if (b == std::string::npos) return false;
+    if (rest.substr(b + 1) != me) return false;
+    return process_gone(std::strtol(rest.substr(0, a).c_str(), nullptr, 10));
+}
+
+/// `.partial-<run_id>` with an owner file "host pid"; folders without one (made by older
+/// versions) are abandoned once they are old.
+bool stale_partial(const fs::path& dir, const std::string& me) {
+    std::string owner;
+    try {
+        owner = fs_util::read_file(dir / kOwnerFile);
+    } catch (const Error&) {
+    }
+    auto space = owner.find(' ');
+    if (space == std::string::npos) {
+        std::error_code ec;
+        auto age = fs::file_time_type::clock::now() - fs::last_write_time(dir, ec);
+        return !ec && age > std::chrono::minutes(10);
+    }
+    if (owner.substr(0, space) != me) return false;
+    return process_gone(std::strtol(owner.c_str() + space + 1, nullptr, 10));
+}
+
+}  // namespace
 
 void remove_stale_partials(const fs::path& task_dir) {
     std::error_code ec;
     fs::directory_iterator it(task_dir, ec);
     if (ec) return;
     const std::string me = hostname();
+    std::vector<fs::path> doomed;
     for (const auto& entry : it) {
         std::string name = entry.path().filename().string();
-        if (name.rfind(kPartialPrefix, 0) != 0) continue;
-        std::string owner;
-        try {
-            owner = fs_util::read_file(entry.path() / kOwnerFile);
-        } catch (const Error&) {
-            // No owner file: the worker died between mkdir and writing it.
+        if (name.rfind(kClaimPrefix, 0) == 0 ? stale_claim(name, me)
+            : name.rfind(kPartialPrefix, 0) == 0 ? stale_partial(entry.path(), me)
+                                                 : false) {
+            doomed.push_back(entry.path());
         }
-        auto space = owner.find(' ');
-        // A folder without an owner file may be one that a live worker has just made; only an old
-        // one is abandoned.
-        bool stale = false;
-        if (owner.empty()) {
-            auto age = fs::file_time_type::clock::now() - fs::last_write_time(entry.path(), ec);
-            stale = !ec && age > std::chrono::minutes(10);
-        }
-        if (!stale && owner.substr(0, space) == me) {
-            long pid = std::strtol(owner.c_str() + space + 1, nullptr, 10);
-            stale = pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
-        }
-        if (stale) fs::remove_all(entry.path(), ec);
     }
+    for (const auto& p : doomed) fs::remove_all(p, ec);
 }
 
 std::vector<RunName> list_runs(const fs::path& task_dir, const std::string& model,

@@ -451,3 +451,30 @@ TEST(RemoveStalePartials, MissingTaskFolderIsNotAnError) {
     TempDir dir;
     EXPECT_NO_THROW(runs::remove_stale_partials(dir / "missing"));
 }
+
+TEST(RemoveStalePartials, DeletesClaimOfDeadProcessKeepsLiveAndForeignOnes) {
+    // A worker killed between taking a claim folder and renaming it to .partial-<run_id> leaves
+    // `.claim-<pid>-<n>-<host>`; the owner is in the name, so it is attributable at once.
+    vmeval::testkit::TempDir tmp;
+    fs::path tdir = tmp / "task";
+    const std::string dead = std::to_string(dead_pid());
+    const fs::path mine_dead = tdir / (".claim-" + dead + "-0-" + this_host());
+    const fs::path mine_live = tdir / (".claim-" + std::to_string(getpid()) + "-1-" + this_host());
+    const fs::path foreign = tdir / (".claim-" + dead + "-2-elsewhere");
+    for (const auto& p : {mine_dead, mine_live, foreign}) fs::create_directories(p);
+    runs::remove_stale_partials(tdir);
+    EXPECT_FALSE(fs::exists(mine_dead));
+    EXPECT_TRUE(fs::exists(mine_live));
+    EXPECT_TRUE(fs::exists(foreign));
+}
+
+TEST(ReserveRun, LeavesNoClaimFolderBehind) {
+    vmeval::testkit::TempDir tmp;
+    fs::path tdir = tmp / "task";
+    auto now = vmeval::Clock::now();
+    runs::reserve_run(tdir, "m", "t", now);
+    runs::reserve_run(tdir, "m", "t", now);
+    for (const auto& e : fs::directory_iterator(tdir)) {
+        EXPECT_NE(e.path().filename().string().rfind(".claim-", 0), 0u) << e.path();
+    }
+}
