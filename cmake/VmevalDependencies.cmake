@@ -9,6 +9,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 # Debian's libstb ships the compiled implementations: link it and never define *_IMPLEMENTATION.
 pkg_check_modules(STB REQUIRED IMPORTED_TARGET stb)
+# The mock API server (vmeval mock-api) and the HTTP tests' loopback servers.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 if(VMEVAL_WITH_TORCH STREQUAL "OFF")
     set(VMEVAL_HAVE_TORCH OFF)

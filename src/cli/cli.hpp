@@ -40,11 +40,21 @@ struct ValidateOptions {
     bool json = false;
 };
 
+struct MockApiOptions {
+    std::string host = "127.0.0.1";
+    int port = 8000;
+    double generation_s = 2.0;
+    double queue_s = -1;
+    std::string faults;
+    std::string required_key;
+};
+
 /// Everything the command line can say; the parser writes into it.
 struct Options {
     GenerateOptions generate;
     ModelsOptions models;
     ValidateOptions validate;
+    MockApiOptions mock;
     int verbose = 0;
     bool quiet = false;
     bool list_models = false;  ///< the original's `--list-models`, accepted at the top level too
@@ -63,9 +73,11 @@ int run(int argc, char** argv);
 void setup_generate_command(CLI::App& app, Options& options);
 void setup_models_command(CLI::App& app, Options& options);
 void setup_validate_command(CLI::App& app, Options& options);
+void setup_mock_api_command(CLI::App& app, Options& options);
 int run_generate(const Options& options);
 int run_models(const Options& options);
 int run_validate(const Options& options);
+int run_mock_api(const Options& options);
 
 /// Set by SIGINT/SIGTERM while `generate` runs.
 std::atomic<bool>& interrupted();

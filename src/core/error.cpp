@@ -11,6 +11,10 @@ const char* to_string(ErrorCode code) {
         case ErrorCode::Io: return "io";
         case ErrorCode::Video: return "video";
         case ErrorCode::Generation: return "generation";
+        case ErrorCode::ContentFiltered: return "content_filtered";
+        case ErrorCode::Network: return "network";
+        case ErrorCode::Http: return "http";
+        case ErrorCode::Timeout: return "timeout";
         case ErrorCode::Cancelled: return "cancelled";
         case ErrorCode::Internal: return "internal";
     }
@@ -18,7 +22,8 @@ const char* to_string(ErrorCode code) {
 }
 
 bool Error::retryable() const noexcept {
-    return code_ == ErrorCode::Io || code_ == ErrorCode::Generation;
+    return code_ == ErrorCode::Io || code_ == ErrorCode::Generation || code_ == ErrorCode::Network ||
+           code_ == ErrorCode::Timeout;
 }
 
 }  // namespace vmeval

@@ -11,6 +11,8 @@
 #include <spdlog/sinks/dist_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "vmeval/http/http.hpp"
+
 namespace vmeval::logging {
 
 namespace {
@@ -31,7 +33,11 @@ public:
     }
 
 protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
+    void sink_it_(const spdlog::details::log_msg& raw) override {
+        // Every message is redacted here, whatever its origin: a key that slipped into an
+        // exception text still never reaches the terminal or the log file.
+        std::string text = http::redact(std::string_view(raw.payload.data(), raw.payload.size()));
+        spdlog::details::log_msg msg(raw.time, raw.source, raw.logger_name, raw.level, text);
         spdlog::memory_buf_t formatted;
         formatter_->format(msg, formatted);
         if (tty_ && !status_.empty()) std::fputs("\r\033[K", stderr);
@@ -46,10 +52,29 @@ private:
     std::string status_;
 };
 
+/// Redacts, then hands the message to the batch log file.
+class RedactingFileSink : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    explicit RedactingFileSink(const std::string& path) : file_(path, false) {}
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& raw) override {
+        std::string text = http::redact(std::string_view(raw.payload.data(), raw.payload.size()));
+        spdlog::details::log_msg msg(raw.time, raw.source, raw.logger_name, raw.level, text);
+        file_.log(msg);
+    }
+    void flush_() override { file_.flush(); }
+    void set_pattern_(const std::string& pattern) override { file_.set_pattern(pattern); }
+    void set_formatter_(std::unique_ptr<spdlog::formatter> f) override { file_.set_formatter(std::move(f)); }
+
+private:
+    spdlog::sinks::basic_file_sink_st file_;
+};
+
 struct State {
     std::shared_ptr<ConsoleSink> console;
     std::shared_ptr<spdlog::sinks::dist_sink_mt> all;
-    std::shared_ptr<spdlog::sinks::basic_file_sink_mt> file;
+    std::shared_ptr<RedactingFileSink> file;
     std::mutex mutex;
 };
 
@@ -95,7 +120,7 @@ void open_file(const std::filesystem::path& path) {
     // Library users who never called init() still get the batch log; the console shows warnings.
     if (!s.all) init_locked(s, Verbosity::Quiet);
     if (s.file) s.all->remove_sink(s.file);
-    s.file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path.string(), false);
+    s.file = std::make_shared<RedactingFileSink>(path.string());
     s.file->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l [%t] %v");
     s.file->set_level(spdlog::level::debug);
     s.all->add_sink(s.file);

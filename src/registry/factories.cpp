@@ -2,23 +2,35 @@
 // Backends that are not built in this binary have no factory and report so honestly.
 #include "factories.hpp"
 
+#include "models/api/providers.hpp"
 #include "models/baselines/baselines.hpp"
 #include "vmeval/core/error.hpp"
 
 namespace vmeval::registry {
 
-bool backend_built(Backend backend) {
+namespace {
+
+using Factory = std::unique_ptr<ModelWrapper> (*)(const ModelInfo&, const Params&);
+
+/// The factory of a backend, or null when this binary does not contain it.
+Factory factory_of(Backend backend) {
     switch (backend) {
-        case Backend::Baseline: return true;
-        default: return false;
+        case Backend::Baseline: return baselines::make_baseline;
+        case Backend::Luma: return api::make_luma;
+        case Backend::Veo: return api::make_veo;
+        case Backend::Kling: return api::make_kling;
+        case Backend::Sora: return api::make_sora;
+        case Backend::Runway: return api::make_runway;
+        default: return nullptr;  // open models: the LibTorch runtime is not part of this build
     }
 }
 
+}  // namespace
+
+bool backend_built(Backend backend) { return factory_of(backend) != nullptr; }
+
 std::unique_ptr<ModelWrapper> make_wrapper(const ModelInfo& model, const Params& params) {
-    switch (model.backend) {
-        case Backend::Baseline: return baselines::make_baseline(model, params);
-        default: break;
-    }
+    if (Factory f = factory_of(model.backend)) return f(model, params);
     throw Error(ErrorCode::ModelUnavailable,
                 std::string(model.name) + " is not available in this build: the " + model.family +
                     " backend is not implemented yet");

@@ -6,6 +6,7 @@
 #include "vmeval/core/fs.hpp"
 #include "vmeval/core/hash.hpp"
 #include "vmeval/core/time.hpp"
+#include "vmeval/http/http.hpp"
 #include "vmeval/runs/layout.hpp"
 #include "vmeval/runs/metadata.hpp"
 #include "vmeval/video/image.hpp"
@@ -169,7 +170,7 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
     auto elapsed = [&] { return seconds_between(started, SteadyClock::now()); };
     auto refuse = [&](ErrorCode code, const std::string& message) {
         r.error_code = code;
-        r.error_message = message;
+        r.error_message = http::redact(message);
         r.seconds = elapsed();
         return r;
     };
@@ -279,13 +280,14 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
             r.attempted = false;
             return refuse(ErrorCode::Cancelled, "interrupted before the run finished");
         }
-        meta["error"] = {{"code", to_string(e.code())}, {"message", e.what()}};
+        // Messages may quote provider answers; keys never reach metadata.json or the summary.
         r.error_code = e.code();
-        r.error_message = e.what();
+        r.error_message = http::redact(e.what());
+        meta["error"] = {{"code", to_string(e.code())}, {"message", r.error_message}};
     } catch (const std::exception& e) {
-        meta["error"] = {{"code", to_string(ErrorCode::Internal)}, {"message", e.what()}};
         r.error_code = ErrorCode::Internal;
-        r.error_message = e.what();
+        r.error_message = http::redact(e.what());
+        meta["error"] = {{"code", to_string(ErrorCode::Internal)}, {"message", r.error_message}};
     }
 
     if (!r.success) {

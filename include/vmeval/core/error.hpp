@@ -14,6 +14,10 @@ enum class ErrorCode {
     Io,                ///< reading or writing a file failed
     Video,             ///< encoding, decoding or probing a video failed
     Generation,        ///< the model ran and failed
+    ContentFiltered,   ///< the provider refused the input or output on content grounds
+    Network,           ///< no HTTP answer: DNS, connect, TLS, reset, transfer timeout
+    Http,              ///< the provider answered with an error status that retrying cannot fix
+    Timeout,           ///< a job did not finish before its deadline
     Cancelled,         ///< the user interrupted the batch
     Internal,          ///< a bug in vmeval
 };

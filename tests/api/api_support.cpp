@@ -1,0 +1,62 @@
+#include "api/api_support.hpp"
+
+#include <cstdlib>
+
+namespace vmeval::testkit {
+
+namespace {
+constexpr const char* kUnset = "\x01";
+}
+
+mock::MockOptions MockApi::fast_options() {
+    mock::MockOptions o;
+    o.port = 0;
+    o.generation_s = 0.2;
+    o.queue_s = 0.05;
+    return o;
+}
+
+MockApi::MockApi(mock::MockOptions options) : server_(std::make_unique<mock::MockServer>(options)) {
+    server_->start();
+    set("VMEVAL_MOCK_API", server_->url());
+    set("VMEVAL_POLL_INTERVAL_S", "0.05");
+    set("LUMA_API_KEY", kLumaKey);
+    set("GEMINI_API_KEY", kGeminiKey);
+    set("KLING_ACCESS_KEY", kKlingAccess);
+    set("KLING_SECRET_KEY", kKlingSecret);
+    set("OPENAI_API_KEY", kOpenAIKey);
+    set("RUNWAYML_API_SECRET", kRunwayKey);
+    set("AWS_ACCESS_KEY_ID", kAwsAccess);
+    set("AWS_SECRET_ACCESS_KEY", kAwsSecret);
+    set("AWS_REGION", "us-east-1");
+    set("AWS_S3_BUCKET", "vmeval-test");
+}
+
+MockApi::~MockApi() {
+    server_->stop();
+    for (auto it = saved_.rbegin(); it != saved_.rend(); ++it) {
+        if (it->second == kUnset) {
+            ::unsetenv(it->first.c_str());
+        } else {
+            ::setenv(it->first.c_str(), it->second.c_str(), 1);
+        }
+    }
+}
+
+void MockApi::set(const std::string& name, const std::string& value) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old ? std::string(old) : std::string(kUnset));
+    ::setenv(name.c_str(), value.c_str(), 1);
+}
+
+std::vector<std::string> MockApi::child_env() const {
+    std::vector<std::string> env;
+    for (const auto& [name, old] : saved_) {
+        (void)old;
+        const char* v = std::getenv(name.c_str());
+        if (v) env.push_back(name + "=" + v);
+    }
+    return env;
+}
+
+}  // namespace vmeval::testkit
