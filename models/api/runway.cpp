@@ -3,7 +3,8 @@
 // Endpoints (base https://api.dev.runwayml.com; every request carries
 // `Authorization: Bearer $RUNWAYML_API_SECRET` and `X-Runway-Version: 2024-11-06`):
 //   POST   /v1/image_to_video  JSON {model, promptImage (data URI, <= 5 MB encoded), promptText
-//                              (<= 1000 UTF-16 units), ratio ("1280:720"...), duration, seed} -> {id}
+//                              (<= 1000 UTF-16 units), ratio ("1280:720"...), duration, seed}
+//                              -> {id}
 //   GET    /v1/tasks/{id}      status PENDING | THROTTLED -> RUNNING (progress 0..1) -> SUCCEEDED
 //                              (output: [signed URL]) | FAILED (failure, failureCode) | CANCELLED
 //   GET    output[0]           the MP4, no auth
@@ -16,17 +17,17 @@
 // URL only (we have no video to give, and no place to host one), and Runway replaced it with
 // aleph2 in June 2026 (it left the official SDK then). Sending it would only buy an HTTP 400.
 
+#include <stb_image_write.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <map>
 #include <mutex>
 
-#include <stb_image_write.h>
-
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
-#include "src/mock/mock_server.hpp"
+#include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
 
@@ -36,9 +37,9 @@ using json = nlohmann::json;
 
 constexpr const char* kDefaultBase = "https://api.dev.runwayml.com";
 constexpr const char* kApiVersion = "2024-11-06";
-constexpr std::uint8_t kPadWhite = 255;               // the original padded with white
-constexpr size_t kMaxDataUri = 5ull * 1024 * 1024;    // Runway's limit on the encoded URI
-constexpr size_t kMaxPromptUnits = 1000;              // UTF-16 code units
+constexpr std::uint8_t kPadWhite = 255;             // the original padded with white
+constexpr size_t kMaxDataUri = 5ull * 1024 * 1024;  // Runway's limit on the encoded URI
+constexpr size_t kMaxPromptUnits = 1000;            // UTF-16 code units
 constexpr std::uint64_t kSeedModulus = 4294967295ull;
 constexpr int kMaxBadPolls = 3;
 
@@ -49,8 +50,8 @@ struct ModelRules {
 };
 
 const ModelRules* rules_for(const std::string& model) {
-    static const ModelRules gen4{{"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"},
-                                 {5, 10}, false};
+    static const ModelRules gen4{
+        {"1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"}, {5, 10}, false};
     static const ModelRules gen3a{{"1280:768", "768:1280"}, {5, 10}, true};
     if (model == "gen4_turbo") return &gen4;
     if (model == "gen3a_turbo") return &gen3a;
@@ -99,23 +100,31 @@ size_t utf16_units(const std::string& s) {
 std::string encode_jpeg(const video::Image& image, int quality) {
     std::string out;
     auto sink = [](void* ctx, void* data, int size) {
-        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
+        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data),
+                                               static_cast<size_t>(size));
     };
-    if (stbi_write_jpg_to_func(sink, &out, image.width, image.height, 3, image.rgb.data(), quality) == 0) {
+    if (stbi_write_jpg_to_func(sink, &out, image.width, image.height, 3, image.rgb.data(),
+                               quality) == 0) {
         throw Error(ErrorCode::Internal, "cannot encode a JPEG in memory");
     }
     return out;
 }
 
-/// Runway's {"error": "..."} body (older answers nest a message; validation ones add issues).
+/// The string at `key` of an object, or "" when absent or not a string.
+std::string text_of(const json& object, const char* key) {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+    return object[key].get<std::string>();
+}
+
+/// The text of Runway's {"error": "..."} body; the docs allow other members, so a nested message
+/// or a first `issues[].message` is read too when present.
 std::string runway_message(const std::string& body) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return "";
-    std::string msg;
-    if (j.contains("error") && j["error"].is_string()) msg = j["error"].get<std::string>();
-    if (j.contains("error") && j["error"].is_object()) msg = j["error"].value("message", std::string());
-    if (j.contains("issues") && j["issues"].is_array() && !j["issues"].empty() && j["issues"][0].is_object()) {
-        std::string issue = j["issues"][0].value("message", std::string());
+    std::string msg = text_of(j, "error");
+    if (msg.empty() && j.contains("error")) msg = text_of(j["error"], "message");
+    if (j.contains("issues") && j["issues"].is_array() && !j["issues"].empty()) {
+        std::string issue = text_of(j["issues"][0], "message");
         if (!issue.empty()) msg += (msg.empty() ? "" : ": ") + issue;
     }
     return msg;
@@ -123,8 +132,8 @@ std::string runway_message(const std::string& body) {
 
 class RunwayModel final : public ApiModel {
 public:
-    RunwayModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params, std::string key,
-                const ModelRules& rules, std::string forced_ratio, int duration)
+    RunwayModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params,
+                std::string key, const ModelRules& rules, std::string forced_ratio, int duration)
         : ApiModel(info, std::move(env), params),
           key_(std::move(key)),
           rules_(rules),
@@ -136,19 +145,22 @@ protected:
         const std::string name = info().name;
         size_t units = utf16_units(request.prompt);
         if (units > kMaxPromptUnits) {
-            throw Error(ErrorCode::InvalidQuestion, name + ": the prompt is " + std::to_string(units) +
-                                                        " UTF-16 units long; Runway takes at most 1000");
+            throw Error(ErrorCode::InvalidQuestion,
+                        name + ": the prompt is " + std::to_string(units) +
+                            " UTF-16 units long; Runway takes at most 1000");
         }
         if (rules_.prompt_required && request.prompt.empty()) {
-            throw Error(ErrorCode::InvalidQuestion, name + ": Runway requires a prompt for " +
-                                                        info().provider_model_id);
+            throw Error(ErrorCode::InvalidQuestion,
+                        name + ": Runway requires a prompt for " + info().provider_model_id);
         }
         const video::Image& img = *request.first_frame;
-        std::string ratio = forced_ratio_.empty() ? closest_ratio(rules_, img.width, img.height) : forced_ratio_;
+        std::string ratio =
+            forced_ratio_.empty() ? closest_ratio(rules_, img.width, img.height) : forced_ratio_;
         auto [w, h] = ratio_pixels(ratio);
         video::Image canvas = letterbox(img, w, h, kPadWhite);
 
-        // PNG keeps the maze lines exact; JPEG only when the PNG's URI would pass Runway's limit.
+        // PNG keeps thin lines exact. JPEG is the fallback should a URI pass Runway's limit; with
+        // today's ratios even pure noise at 1584x672 stays near 4.3 MB as PNG.
         std::string format = "png";
         std::string bytes = encode_png(canvas);
         std::string uri = "data:image/png;base64," + base64(bytes);
@@ -159,8 +171,8 @@ protected:
             uri = "data:image/jpeg;base64," + base64(bytes);
         }
         if (uri.size() > kMaxDataUri) {
-            throw Error(ErrorCode::InvalidQuestion, name + ": the first frame does not fit Runway's 5 MB "
-                                                           "data URI limit even as JPEG");
+            throw Error(ErrorCode::InvalidQuestion,
+                        name + ": the first frame does not fit Runway's 5 MB data URI limit");
         }
 
         const std::uint64_t seed = request.seed % kSeedModulus;
@@ -182,14 +194,15 @@ protected:
 
         Submitted s;
         s.job_id = j["id"].get<std::string>();
-        s.sent = {{"model", info().provider_model_id},
-                  {"ratio", ratio},
-                  {"duration", duration_},
-                  {"duration_s", duration_},
-                  {"seed", seed},
-                  {"width", w},
-                  {"height", h},
-                  {"prompt_image", {{"format", format}, {"bytes", bytes.size()}, {"pad", "white"}}}};
+        s.sent = {
+            {"model", info().provider_model_id},
+            {"ratio", ratio},
+            {"duration", duration_},
+            {"duration_s", duration_},
+            {"seed", seed},
+            {"width", w},
+            {"height", h},
+            {"prompt_image", {{"format", format}, {"bytes", bytes.size()}, {"pad", "white"}}}};
         return s;
     }
 
@@ -198,15 +211,20 @@ protected:
         if (!res.ok()) fail_from_response("poll", res, runway_message(res.body));
         json j = json::parse(res.body, nullptr, false);
         JobStatus st;
-        if (j.is_discarded() || !j.is_object() || !j.contains("status") || !j["status"].is_string()) {
+        if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
+            !j["status"].is_string()) {
             // One garbled answer must not throw away a paid task; a broken endpoint still fails.
-            if (note_poll(job.job_id, true) > kMaxBadPolls) parse_json(std::string(info().name) + ": poll", res);
+            if (note_poll(job.job_id, true) > kMaxBadPolls) {
+                parse_json(std::string(info().name) + ": poll", res);
+            }
             st.provider_state = "unreadable answer";
             return st;
         }
         note_poll(job.job_id, false);
         st.provider_state = j["status"].get<std::string>();
-        if (j.contains("progress") && j["progress"].is_number()) st.progress = j["progress"].get<double>();
+        if (j.contains("progress") && j["progress"].is_number()) {
+            st.progress = j["progress"].get<double>();
+        }
         const std::string& s = st.provider_state;
         if (s == "RUNNING") {
             st.started = true;
@@ -214,7 +232,10 @@ protected:
             st.started = true;
             st.state = JobStatus::State::Succeeded;
             const json out = j.value("output", json());
-            if (out.is_array() && !out.empty() && out[0].is_string()) st.video_url = out[0].get<std::string>();
+            // The SDK says a list; the original also took a bare string.
+            if (out.is_array() && !out.empty() && out[0].is_string()) {
+                st.video_url = out[0].get<std::string>();
+            }
             if (out.is_string()) st.video_url = out.get<std::string>();
             if (st.video_url.empty()) {
                 st.state = JobStatus::State::Failed;
@@ -222,8 +243,8 @@ protected:
             }
         } else if (s == "FAILED") {
             st.state = JobStatus::State::Failed;
-            std::string code = j.value("failureCode", json()).is_string() ? j["failureCode"].get<std::string>() : "";
-            std::string why = j.value("failure", json()).is_string() ? j["failure"].get<std::string>() : "";
+            std::string code = text_of(j, "failureCode");
+            std::string why = text_of(j, "failure");
             bool safety = code.rfind("SAFETY", 0) == 0 || code.find(".SAFETY") != std::string::npos;
             st.error_code = safety ? ErrorCode::ContentFiltered : ErrorCode::Generation;
             st.error_message = http::redact(why.empty() ? "no reason given" : why) +
@@ -299,40 +320,48 @@ private:
 std::unique_ptr<ModelWrapper> make_runway(const registry::ModelInfo& info, const Params& params) {
     const std::string model = info.provider_model_id;
     if (model == "gen4_aleph") {
-        throw Error(ErrorCode::ModelUnavailable,
-                    std::string(info.name) +
-                        " cannot run: gen4_aleph is a video-to-video model. Runway's image_to_video "
-                        "endpoint rejects it, its video_to_video endpoint needs an input video at an "
-                        "HTTPS URL, and Runway replaced it with aleph2 in June 2026. Use "
-                        "runway-gen4-turbo for image-to-video.");
+        throw Error(
+            ErrorCode::ModelUnavailable,
+            std::string(info.name) +
+                " cannot run: gen4_aleph is a video-to-video model. Runway's image_to_video "
+                "endpoint rejects it, its video_to_video endpoint needs an input video at an "
+                "HTTPS URL, and Runway replaced it with aleph2 in June 2026. Use "
+                "runway-gen4-turbo for image-to-video.");
     }
     const ModelRules* rules = rules_for(model);
     if (rules == nullptr) {
-        throw Error(ErrorCode::ModelUnavailable, std::string(info.name) + ": vmeval does not know Runway's "
-                                                                          "rules for model " + model);
+        throw Error(ErrorCode::ModelUnavailable, std::string(info.name) +
+                                                     ": vmeval does not know Runway's "
+                                                     "rules for model " +
+                                                     model);
     }
     params.expect_only(with_common_params({"ratio", "duration"}), info.name);
 
     std::string ratio = params.get_string("ratio", "");
     std::string allowed;
     for (const auto& r : rules->ratios) allowed += (allowed.empty() ? "" : ", ") + r;
-    if (!ratio.empty() && std::find(rules->ratios.begin(), rules->ratios.end(), ratio) == rules->ratios.end()) {
+    if (!ratio.empty() &&
+        std::find(rules->ratios.begin(), rules->ratios.end(), ratio) == rules->ratios.end()) {
         throw Error(ErrorCode::Usage, "--param ratio=" + ratio + ": " + info.name + " (" + model +
                                           ") takes one of " + allowed);
     }
     int fallback = static_cast<int>(info.defaults.duration_s + 0.5);
-    if (std::find(rules->durations.begin(), rules->durations.end(), fallback) == rules->durations.end()) {
+    if (std::find(rules->durations.begin(), rules->durations.end(), fallback) ==
+        rules->durations.end()) {
         fallback = rules->durations.front();
     }
     int duration = params.get_int("duration", fallback, 1, 60);
-    if (std::find(rules->durations.begin(), rules->durations.end(), duration) == rules->durations.end()) {
-        throw Error(ErrorCode::Usage, "--param duration=" + std::to_string(duration) + ": " + info.name +
-                                          " takes 5 or 10 (seconds)");
+    if (std::find(rules->durations.begin(), rules->durations.end(), duration) ==
+        rules->durations.end()) {
+        throw Error(ErrorCode::Usage, "--param duration=" + std::to_string(duration) + ": " +
+                                          info.name + " takes 5 or 10 (seconds)");
     }
 
     std::string key = require_secret("RUNWAYML_API_SECRET", info.name);
-    ApiEnvironment env = read_environment("VMEVAL_RUNWAY_BASE_URL", kDefaultBase, mock::kRunwayPrefix);
-    return std::make_unique<RunwayModel>(info, std::move(env), params, std::move(key), *rules, ratio, duration);
+    ApiEnvironment env =
+        read_environment("VMEVAL_RUNWAY_BASE_URL", kDefaultBase, mock::kRunwayPrefix);
+    return std::make_unique<RunwayModel>(info, std::move(env), params, std::move(key), *rules,
+                                         ratio, duration);
 }
 
 }  // namespace vmeval::api

@@ -5,8 +5,9 @@
 //   POST   /videos               multipart/form-data: model, prompt, size ("1280x720"...),
 //                                seconds ("4"|"8"|"12") and the file part input_reference, a PNG
 //                                of exactly `size` pixels (the API rejects any other size)
-//   GET    /videos/{id}          status queued -> in_progress (progress 0..100) -> completed | failed
-//                                (error {code, message}; moderation_blocked = content filter)
+//   GET    /videos/{id}          status queued -> in_progress (progress 0..100) -> completed
+//                                | failed (error {code, message}; moderation_blocked and
+//                                sentinel_block are content filters)
 //   GET    /videos/{id}/content  the MP4, with the same Authorization
 //   DELETE /videos/{id}          deletes a completed or failed video; there is no cancel endpoint,
 //                                so interrupting a running job only stops our polling
@@ -22,7 +23,7 @@
 
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
-#include "src/mock/mock_server.hpp"
+#include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
 
@@ -54,23 +55,26 @@ std::string lower(std::string s) {
     return s;
 }
 
+/// The string at `key` of an object, or "" when absent or not a string.
+std::string text_of(const json& object, const char* key) {
+    if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+    return object[key].get<std::string>();
+}
+
 /// "message (code)" from OpenAI's {"error": {"message", "type", "param", "code"}} envelope.
 std::string openai_message(const std::string& body) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "";
     const json& e = j["error"];
     if (e.is_string()) return e.get<std::string>();
-    if (!e.is_object()) return "";
-    std::string msg = e.value("message", std::string());
-    if (e.contains("code") && e["code"].is_string()) msg += " (" + e["code"].get<std::string>() + ")";
-    return msg;
+    std::string msg = text_of(e, "message");
+    std::string code = text_of(e, "code");
+    return code.empty() ? msg : msg + " (" + code + ")";
 }
 
 std::string openai_code(const std::string& body) {
     json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("error") || !j["error"].is_object()) return "";
-    const json& c = j["error"].value("code", json());
-    return c.is_string() ? c.get<std::string>() : "";
+    return j.is_object() && j.contains("error") ? text_of(j["error"], "code") : "";
 }
 
 /// Whether an answer says that the Videos API (or this model) is gone rather than that our
@@ -78,7 +82,8 @@ std::string openai_code(const std::string& body) {
 bool says_shut_down(const std::string& step, const http::Response& r) {
     if (r.status == 410 || (r.status == 404 && step == "create")) return true;
     std::string body = lower(r.body);
-    for (const char* word : {"deprecat", "shut down", "shutdown", "sunset", "no longer available"}) {
+    for (const char* word :
+         {"deprecat", "shut down", "shutdown", "sunset", "no longer available"}) {
         if (body.find(word) != std::string::npos) return true;
     }
     return false;
@@ -92,8 +97,8 @@ bool is_moderation(const std::string& code) {
 
 class SoraModel final : public ApiModel {
 public:
-    SoraModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params, std::string key,
-              std::string forced_size, std::string seconds)
+    SoraModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params,
+              std::string key, std::string forced_size, std::string seconds)
         : ApiModel(info, std::move(env), params),
           key_(std::move(key)),
           forced_size_(std::move(forced_size)),
@@ -102,11 +107,13 @@ public:
 protected:
     Submitted submit(const GenerationRequest& request, http::CallStats& stats) override {
         if (request.prompt.empty()) {
-            throw Error(ErrorCode::InvalidQuestion, std::string(info().name) + ": Sora needs a prompt");
+            throw Error(ErrorCode::InvalidQuestion,
+                        std::string(info().name) + ": Sora needs a prompt");
         }
         const video::Image& img = *request.first_frame;
-        Size size = forced_size_.empty() ? (img.height > img.width ? Size{720, 1280} : Size{1280, 720})
-                                         : parse_size(forced_size_);
+        Size size = forced_size_.empty()
+                        ? (img.height > img.width ? Size{720, 1280} : Size{1280, 720})
+                        : parse_size(forced_size_);
         std::string png = encode_png(letterbox(img, size.width, size.height, kLetterboxGrey));
 
         http::Request r = authed("POST", env().base_url + "/videos");
@@ -121,7 +128,8 @@ protected:
         if (!res.ok()) fail("create", res);
         json j = parse_json(std::string(info().name) + ": create", res);
         if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
-            throw Error(ErrorCode::Http, std::string(info().name) + ": create answered without a video id");
+            throw Error(ErrorCode::Http,
+                        std::string(info().name) + ": create answered without a video id");
         }
 
         Submitted s;
@@ -132,8 +140,8 @@ protected:
                   {"width", size.width},
                   {"height", size.height},
                   {"duration_s", std::stod(seconds_)},
-                  {"input_reference", {{"format", "png"}, {"bytes", png.size()},
-                                       {"letterbox_fill", kLetterboxGrey}}}};
+                  {"input_reference",
+                   {{"format", "png"}, {"bytes", png.size()}, {"letterbox_fill", kLetterboxGrey}}}};
         return s;
     }
 
@@ -144,13 +152,17 @@ protected:
         JobStatus st;
         if (j.is_discarded() || !j.is_object() || !j.contains("status")) {
             // One garbled answer must not throw away a paid job; a broken endpoint still fails.
-            if (note_poll(job.job_id, true) > kMaxBadPolls) parse_json(std::string(info().name) + ": poll", res);
+            if (note_poll(job.job_id, true) > kMaxBadPolls) {
+                parse_json(std::string(info().name) + ": poll", res);
+            }
             st.provider_state = "unreadable answer";
             return st;
         }
         note_poll(job.job_id, false);
-        st.provider_state = j["status"].is_string() ? j["status"].get<std::string>() : "?";
-        if (j.contains("progress") && j["progress"].is_number()) st.progress = j["progress"].get<double>() / 100;
+        st.provider_state = text_of(j, "status");
+        if (j.contains("progress") && j["progress"].is_number()) {
+            st.progress = j["progress"].get<double>() / 100;
+        }
         if (st.provider_state == "in_progress") {
             st.started = true;
         } else if (st.provider_state == "completed") {
@@ -159,9 +171,10 @@ protected:
         } else if (st.provider_state == "failed") {
             st.state = JobStatus::State::Failed;
             json err = j.value("error", json::object());
-            std::string code = err.is_object() && err.value("code", json()).is_string() ? err["code"].get<std::string>() : "";
-            std::string msg = err.is_object() && err.value("message", json()).is_string() ? err["message"].get<std::string>() : "";
-            st.error_code = is_moderation(code) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+            std::string code = text_of(err, "code");
+            std::string msg = text_of(err, "message");
+            st.error_code =
+                is_moderation(code) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
             st.error_message = http::redact(msg.empty() ? "no reason given" : msg) +
                                (code.empty() ? "" : " (" + code + ")");
         }
@@ -282,7 +295,8 @@ std::unique_ptr<ModelWrapper> make_sora(const registry::ModelInfo& info, const P
     }
 
     std::string key = require_secret("OPENAI_API_KEY", info.name);
-    ApiEnvironment env = read_environment("VMEVAL_OPENAI_BASE_URL", kDefaultBase, mock::kSoraPrefix);
+    ApiEnvironment env =
+        read_environment("VMEVAL_OPENAI_BASE_URL", kDefaultBase, mock::kSoraPrefix);
     return std::make_unique<SoraModel>(info, std::move(env), params, std::move(key), size, seconds);
 }
 

@@ -1,6 +1,9 @@
 #include <signal.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -12,12 +15,10 @@ namespace vmeval::cli {
 
 namespace {
 
-mock::MockServer* g_server = nullptr;
+std::atomic<bool> g_stop{false};
 
-extern "C" void stop_mock(int) {
-    // httplib's stop() only flips flags and shuts the listening socket down.
-    if (g_server != nullptr) g_server->stop();
-}
+// Only an atomic store here: stopping the server takes locks, which a signal handler must not.
+extern "C" void stop_mock(int) { g_stop = true; }
 
 }  // namespace
 
@@ -47,15 +48,17 @@ int run_mock_api(const Options& o) {
     opts.required_key = m.required_key;
     mock::MockServer server(opts);
     int port = server.start();
-    g_server = &server;
-    signal(SIGINT, stop_mock);
-    signal(SIGTERM, stop_mock);
+    struct sigaction sa {};
+    sa.sa_handler = stop_mock;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
     std::printf("vmeval mock-api listening on %s\nexport VMEVAL_MOCK_API=%s\n", server.url().c_str(),
                 server.url().c_str());
     std::fflush(stdout);
     spdlog::debug("mock-api on port {}", port);
-    server.wait();
-    g_server = nullptr;
+    while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server.stop();
     return 0;
 }
 

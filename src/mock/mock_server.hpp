@@ -17,6 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mock/prefixes.hpp"
+
 namespace httplib {
 class Server;
 struct Request;
@@ -133,15 +135,6 @@ void register_kling(httplib::Server& server, MockContext& ctx);
 void register_sora(httplib::Server& server, MockContext& ctx);
 void register_runway(httplib::Server& server, MockContext& ctx);
 void register_s3(httplib::Server& server, MockContext& ctx);
-
-/// Path prefixes under which each provider is served; VMEVAL_MOCK_API=http://host:port makes the
-/// clients use them.
-inline constexpr const char* kLumaPrefix = "/luma/dream-machine/v1";
-inline constexpr const char* kVeoPrefix = "/gemini/v1beta";
-inline constexpr const char* kKlingPrefix = "/kling";
-inline constexpr const char* kSoraPrefix = "/openai/v1";
-inline constexpr const char* kRunwayPrefix = "/runway";
-inline constexpr const char* kS3Prefix = "/s3";
 
 /// The server: all providers on one port, on its own threads.
 class MockServer {

@@ -45,8 +45,8 @@ constexpr const char* kKlingNote =
     "New in vmeval (not in the original). Sends mode std and duration \"5\"; Kling takes no "
     "aspect ratio for image-to-video, so the output follows the input image.";
 constexpr const char* kSoraNote =
-    "Same request as the original (1280x720, 8 s). OpenAI has announced the Videos API's "
-    "shutdown for 2026-09-24.";
+    "Same request as the original (1280x720, 8 s; 720x1280 for portrait inputs). OpenAI shut the "
+    "Videos API down on 2026-09-24: runs against the real API now end with that message.";
 constexpr const char* kDynamiCrafterNote =
     "Original lvdm checkpoint (model.ckpt, a pickled PyTorch file), not diffusers format.";
 constexpr const char* kWanAreaNote =
@@ -125,9 +125,10 @@ const std::vector<ModelInfo>& all_models() {
         {"runway-gen4-aleph", kRunway, Kind::Api, Backend::Runway, "gen4_aleph",
          "Runway Gen-4 Aleph, a video-to-video model (see notes)", kRunwayEnv, "",
          {1280, 720, 0, 0, 5.0, 0, 0},
-         "gen4_aleph is video-to-video only: Runway's image_to_video endpoint rejects it, so "
-         "runs fail here as they did in the original. Kept so that existing model lists still "
-         "resolve."},
+         "gen4_aleph is video-to-video only: Runway's image_to_video endpoint rejects it and a "
+         "question has no HTTPS video to give it, so vmeval refuses it before any request (the "
+         "original sent it anyway and every run failed). Kept so that existing model lists "
+         "resolve; left out of all-api."},
         {"runway-gen3a-turbo", kRunway, Kind::Api, Backend::Runway, "gen3a_turbo",
          "Runway Gen-3 Alpha Turbo image-to-video", kRunwayEnv, "", {1280, 768, 0, 0, 5.0, 0, 0},
          "Runway requires a prompt for this model. It left Runway's SDK in June 2026 and may be "

@@ -2,6 +2,8 @@
 // Backends that are not built in this binary have no factory and report so honestly.
 #include "factories.hpp"
 
+#include <string>
+
 #include "models/api/providers.hpp"
 #include "models/baselines/baselines.hpp"
 #include "vmeval/core/error.hpp"
@@ -29,7 +31,19 @@ Factory factory_of(Backend backend) {
 
 bool backend_built(Backend backend) { return factory_of(backend) != nullptr; }
 
+const char* unsupported_reason(const ModelInfo& model) {
+    // gen4_aleph only edits videos given at an HTTPS URL; image_to_video rejects it, and a
+    // question holds no video to give it. Sending anything would be a request the API refuses.
+    if (std::string(model.name) == "runway-gen4-aleph") {
+        return "runway-gen4-aleph is video-to-video only (Runway's gen4_aleph edits a video given at "
+               "an HTTPS URL) and image-to-video questions give it nothing it accepts; use "
+               "runway-gen4-turbo";
+    }
+    return nullptr;
+}
+
 std::unique_ptr<ModelWrapper> make_wrapper(const ModelInfo& model, const Params& params) {
+    if (const char* why = unsupported_reason(model)) throw Error(ErrorCode::ModelUnavailable, why);
     if (Factory f = factory_of(model.backend)) return f(model, params);
     throw Error(ErrorCode::ModelUnavailable,
                 std::string(model.name) + " is not available in this build: the " + model.family +

@@ -113,14 +113,26 @@ std::vector<const ModelInfo*> match_selector(const std::string& selector) {
     }
 
     const std::string key = lower(selector);
+    // Groups mean "everything of this kind that this binary can run": a model that no setting can
+    // make runnable here (not built, unsupported) is left out instead of stopping the batch.
+    auto in_build = [](const ModelInfo& m) {
+        return backend_built(m.backend) && unsupported_reason(m) == nullptr;
+    };
     if (key == "all") {
-        collect([](const ModelInfo&) { return true; });
+        collect([&](const ModelInfo& m) { return in_build(m); });
     } else if (key == "all-baselines") {
-        collect([](const ModelInfo& m) { return m.kind == Kind::Baseline; });
+        collect([&](const ModelInfo& m) { return m.kind == Kind::Baseline && in_build(m); });
     } else if (key == "all-api") {
-        collect([](const ModelInfo& m) { return m.kind == Kind::Api; });
+        collect([&](const ModelInfo& m) { return m.kind == Kind::Api && in_build(m); });
     } else if (key == "all-local") {
-        collect([](const ModelInfo& m) { return m.kind == Kind::Local; });
+        collect([&](const ModelInfo& m) { return m.kind == Kind::Local && in_build(m); });
+    }
+    if (key == "all" || key == "all-baselines" || key == "all-api" || key == "all-local") {
+        if (matches.empty()) {
+            throw Error(ErrorCode::Usage, "'" + selector + "' matches no model that this build can run "
+                                          "(`vmeval models` shows what each model needs)");
+        }
+        return matches;
     } else {
         collect([&](const ModelInfo& m) { return is_family_selector(m, selector); });
     }
@@ -241,7 +253,8 @@ std::vector<std::string> suggest(std::string_view name, size_t n) {
 
 Availability check_availability(const ModelInfo& model) {
     Availability availability;
-    availability.built = backend_built(model.backend);
+    const char* unsupported = unsupported_reason(model);
+    availability.built = backend_built(model.backend) && unsupported == nullptr;
     // Only names go into messages: these variables hold secrets.
     for (const std::string& variable : split(model.env_vars, ' ')) {
         const char* value = std::getenv(variable.c_str());
@@ -250,7 +263,9 @@ Availability check_availability(const ModelInfo& model) {
                                            " (in the environment or in .env; see env.template)");
         }
     }
-    if (!availability.built) {
+    if (unsupported != nullptr) {
+        availability.missing.push_back(std::string("not supported: ") + unsupported);
+    } else if (!availability.built) {
         const std::string what = model.kind == Kind::Api ? " API client" : " backend";
         availability.missing.push_back("not available in this build: the " +
                                        std::string(model.family) + what +

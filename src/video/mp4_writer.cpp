@@ -50,7 +50,7 @@ void quiet_ffmpeg() {
     // libx264 prints its settings and statistics at info level; one line per video is noise in
     // a batch of thousands.
     static std::once_flag once;
-    std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+    std::call_once(once, [] { av_log_set_level(AV_LOG_FATAL); });
 }
 
 }  // namespace

@@ -42,10 +42,10 @@ double rate_of(AVRational r) { return r.num > 0 && r.den > 0 ? av_q2d(r) : 0.0; 
 }  // namespace
 
 VideoProbe probe_video(const fs::path& path) {
-    // Same level as the writer: demuxers report damage at error level, which the caller also gets
-    // in the exception, but warnings about odd but playable files are not worth a line each.
+    // Same level as the writer: demuxers report damage at error level, and the caller gets that
+    // in the exception; printed as well it would scroll a resumed batch full of noise.
     static std::once_flag once;
-    std::call_once(once, [] { av_log_set_level(AV_LOG_ERROR); });
+    std::call_once(once, [] { av_log_set_level(AV_LOG_FATAL); });
 
     std::error_code ec;
     fs::file_status status = fs::status(path, ec);

@@ -18,6 +18,14 @@ mock::MockOptions MockApi::fast_options() {
 
 MockApi::MockApi(mock::MockOptions options) : server_(std::make_unique<mock::MockServer>(options)) {
     server_->start();
+    // A developer's shell must not send the tests elsewhere.
+    for (const char* name : {"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
+                             "VMEVAL_PUBLIC_IMAGE_DIR", "VMEVAL_PUBLIC_IMAGE_BASE_URL", "VMEVAL_LUMA_BASE_URL",
+                             "VMEVAL_GEMINI_BASE_URL", "VMEVAL_KLING_BASE_URL", "VMEVAL_OPENAI_BASE_URL",
+                             "VMEVAL_RUNWAY_BASE_URL", "VMEVAL_JOB_TIMEOUT_S", "VMEVAL_HTTP_TIMEOUT_S",
+                             "VMEVAL_HTTP_MAX_ATTEMPTS", "VMEVAL_HTTP_RETRY_BASE_S"}) {
+        unset(name);
+    }
     set("VMEVAL_MOCK_API", server_->url());
     set("VMEVAL_POLL_INTERVAL_S", "0.05");
     set("LUMA_API_KEY", kLumaKey);
@@ -41,6 +49,12 @@ MockApi::~MockApi() {
             ::setenv(it->first.c_str(), it->second.c_str(), 1);
         }
     }
+}
+
+void MockApi::unset(const std::string& name) {
+    const char* old = std::getenv(name.c_str());
+    saved_.emplace_back(name, old ? std::string(old) : std::string(kUnset));
+    ::unsetenv(name.c_str());
 }
 
 void MockApi::set(const std::string& name, const std::string& value) {

@@ -44,6 +44,7 @@ private:
     std::unique_ptr<mock::MockServer> server_;
     std::vector<std::pair<std::string, std::string>> saved_;  ///< name, previous value ("\x01" = unset)
     void set(const std::string& name, const std::string& value);
+    void unset(const std::string& name);
 };
 
 }  // namespace vmeval::testkit
