@@ -5,6 +5,7 @@ find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 find_package(spdlog 1.10 CONFIG REQUIRED)
 find_package(CURL 7.80 REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
+find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavformat libavcodec libswscale libavutil)
 # Debian's libstb ships the compiled implementations: link it and never define *_IMPLEMENTATION.

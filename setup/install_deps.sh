@@ -7,7 +7,7 @@ packages=(
     build-essential cmake ninja-build pkg-config git ca-certificates ccache
     libcli11-dev nlohmann-json3-dev libcurl4-openssl-dev libspdlog-dev libstb-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
-    libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev
+    libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev zlib1g-dev
     python3 python3-jsonschema
 )
 

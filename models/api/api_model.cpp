@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
-#include <stb_image_write.h>
+#include <zlib.h>
 
 #include "vmeval/core/env.hpp"
 
@@ -109,6 +109,16 @@ http::Response ApiModel::send(const http::Request& request, http::CallStats& sta
     http::Request r = request;
     if (r.timeout_s == http::Request{}.timeout_s) r.timeout_s = env_.request_timeout_s;
     return client_->send(r, &stats, current_cancel_);
+}
+
+void ApiModel::send_best_effort(http::Request request) {
+    request.timeout_s = std::min(request.timeout_s, 15.0);
+    try {
+        http::CallStats ignored;
+        client_->send(request, &ignored, nullptr);
+    } catch (const std::exception& e) {
+        spdlog::debug("{}: {} failed: {}", info_.name, http::describe(request), http::redact(e.what()));
+    }
 }
 
 void ApiModel::fail_from_response(const std::string& what, const http::Response& response,
@@ -262,14 +272,55 @@ std::string base64(const std::string& bytes) {
     return out;
 }
 
+namespace {
+
+void put_be32(std::string& out, std::uint32_t v) {
+    out += static_cast<char>(v >> 24);
+    out += static_cast<char>(v >> 16);
+    out += static_cast<char>(v >> 8);
+    out += static_cast<char>(v);
+}
+
+void put_chunk(std::string& out, const char* type, const std::string& data) {
+    put_be32(out, static_cast<std::uint32_t>(data.size()));
+    std::string body = std::string(type, 4) + data;
+    out += body;
+    put_be32(out, static_cast<std::uint32_t>(
+                      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
+}
+
+}  // namespace
+
 std::string encode_png(const video::Image& image) {
-    std::string out;
-    auto sink = [](void* ctx, void* data, int size) {
-        static_cast<std::string*>(ctx)->append(static_cast<const char*>(data), static_cast<size_t>(size));
-    };
-    if (stbi_write_png_to_func(sink, &out, image.width, image.height, 3, image.rgb.data(), image.width * 3) == 0) {
-        throw Error(ErrorCode::Internal, "cannot encode a PNG in memory");
+    // zlib rather than stb's own deflate: stb's took half of a whole API batch's CPU time.
+    // Every row uses the Sub filter, which suits both flat drawings and photographs.
+    const size_t stride = static_cast<size_t>(image.width) * 3;
+    std::string raw;
+    raw.reserve((stride + 1) * image.height);
+    for (int y = 0; y < image.height; ++y) {
+        const std::uint8_t* row = image.row(y);
+        raw += static_cast<char>(1);
+        for (size_t x = 0; x < stride; ++x) {
+            std::uint8_t left = x >= 3 ? row[x - 3] : 0;
+            raw += static_cast<char>(static_cast<std::uint8_t>(row[x] - left));
+        }
     }
+    uLongf size = compressBound(static_cast<uLong>(raw.size()));
+    std::string packed(size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
+                  static_cast<uLong>(raw.size()), 6) != Z_OK) {
+        throw Error(ErrorCode::Internal, "cannot compress a PNG in memory");
+    }
+    packed.resize(size);
+
+    std::string out("\x89PNG\r\n\x1a\n", 8);
+    std::string ihdr;
+    put_be32(ihdr, static_cast<std::uint32_t>(image.width));
+    put_be32(ihdr, static_cast<std::uint32_t>(image.height));
+    ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, deflate, no interlace
+    put_chunk(out, "IHDR", ihdr);
+    put_chunk(out, "IDAT", packed);
+    put_chunk(out, "IEND", "");
     return out;
 }
 

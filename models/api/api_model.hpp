@@ -90,6 +90,9 @@ protected:
     /// Sends through the shared client (retries, redaction); the cancel flag of the current
     /// generation is applied.
     http::Response send(const http::Request& request, http::CallStats& stats);
+    /// Sends a request whose outcome does not matter (cancelling, deleting): it goes out even after
+    /// the user interrupted, waits at most 15 s, and never throws.
+    void send_best_effort(http::Request request);
     /// Throws the Error a failed HTTP exchange deserves: 401/403 -> Config ("check VAR"),
     /// 400/404/422 -> Http, 429/5xx after retries -> Http (retryable later), with the provider's
     /// message extracted by `message_of` from the body. `what` names the step ("create", "poll").

@@ -43,7 +43,6 @@ constexpr const char* kResolutions[] = {"540p", "720p", "1080p", "4k"};
 // Luma's largest output (4k): a bigger keyframe would only cost upload time.
 constexpr int kMaxKeyframeSide = 3840;
 // Consecutive unreadable status answers we forgive.
-constexpr int kMaxBadPolls = 3;
 
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -183,13 +182,10 @@ protected:
         JobStatus st;
         if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string()) {
             // One garbled answer must not throw away a paid job; a broken endpoint still fails.
-            if (note_poll(job.job_id, true) > kMaxBadPolls) {
-                parse_json(std::string(info().name) + ": poll", res);
-            }
-            st.provider_state = "unreadable answer";
-            return st;
+            // ApiModel keeps polling through a few unreadable answers before it gives up.
+            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
+                                             std::to_string(res.status) + ")");
         }
-        note_poll(job.job_id, false);
         st.provider_state = j["state"].get<std::string>();
         if (st.provider_state == "dreaming") {
             st.started = true;
@@ -225,22 +221,12 @@ protected:
     }
 
     void cancel(const Submitted& job) override {
-        // The user's cancel flag is bypassed, or the request would never leave.
-        try {
-            http::Request r = authed("DELETE", env().base_url + "/generations/" + job.job_id);
-            r.headers.push_back({"Accept", "*/*"});
-            r.timeout_s = 15;
-            http::CallStats ignored;
-            client().send(r, &ignored, nullptr);
-        } catch (const std::exception&) {
-        }
+        http::Request r = authed("DELETE", env().base_url + "/generations/" + job.job_id);
+        r.headers.push_back({"Accept", "*/*"});
+        send_best_effort(r);
     }
 
     void cleanup(const Submitted& job) override {
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            bad_polls_.erase(job.job_id);
-        }
         unpublish(job.extra);
     }
 
@@ -363,18 +349,9 @@ private:
         }
     }
 
-    int note_poll(const std::string& id, bool bad) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        int& n = bad_polls_[id];
-        n = bad ? n + 1 : 0;
-        return n;
-    }
-
     std::string key_;
     Settings settings_;
     ImageHost host_;
-    std::mutex mutex_;
-    std::map<std::string, int> bad_polls_;
 };
 
 std::string default_resolution(const registry::Defaults& d) {

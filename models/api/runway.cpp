@@ -41,7 +41,6 @@ constexpr std::uint8_t kPadWhite = 255;             // the original padded with 
 constexpr size_t kMaxDataUri = 5ull * 1024 * 1024;  // Runway's limit on the encoded URI
 constexpr size_t kMaxPromptUnits = 1000;            // UTF-16 code units
 constexpr std::uint64_t kSeedModulus = 4294967295ull;
-constexpr int kMaxBadPolls = 3;
 
 struct ModelRules {
     std::vector<std::string> ratios;  ///< in the original's order: the first wins ties
@@ -214,13 +213,10 @@ protected:
         if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
             !j["status"].is_string()) {
             // One garbled answer must not throw away a paid task; a broken endpoint still fails.
-            if (note_poll(job.job_id, true) > kMaxBadPolls) {
-                parse_json(std::string(info().name) + ": poll", res);
-            }
-            st.provider_state = "unreadable answer";
-            return st;
+            // ApiModel keeps polling through a few unreadable answers before it gives up.
+            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
+                                             std::to_string(res.status) + ")");
         }
-        note_poll(job.job_id, false);
         st.provider_state = j["status"].get<std::string>();
         if (j.contains("progress") && j["progress"].is_number()) {
             st.progress = j["progress"].get<double>();
@@ -263,20 +259,9 @@ protected:
     }
 
     void cancel(const Submitted& job) override {
-        // The user's cancel flag is bypassed, or the request would never leave.
-        try {
-            http::Request r = authed("DELETE", env().base_url + "/v1/tasks/" + job.job_id);
-            r.headers.push_back({"Accept", "*/*"});
-            r.timeout_s = 15;
-            http::CallStats ignored;
-            client().send(r, &ignored, nullptr);
-        } catch (const std::exception&) {
-        }
-    }
-
-    void cleanup(const Submitted& job) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        bad_polls_.erase(job.job_id);
+        http::Request r = authed("DELETE", env().base_url + "/v1/tasks/" + job.job_id);
+        r.headers.push_back({"Accept", "*/*"});
+        send_best_effort(r);
     }
 
     PollTiming poll_timing() const override {
@@ -300,19 +285,10 @@ private:
     }
 
     /// Counts consecutive unreadable status answers of a task; returns the count.
-    int note_poll(const std::string& id, bool bad) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        int& n = bad_polls_[id];
-        n = bad ? n + 1 : 0;
-        return n;
-    }
-
     std::string key_;
     const ModelRules& rules_;
     std::string forced_ratio_;  ///< from --param ratio, else empty (chosen per image)
     int duration_;
-    std::mutex mutex_;
-    std::map<std::string, int> bad_polls_;
 };
 
 }  // namespace

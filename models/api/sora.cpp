@@ -33,7 +33,6 @@ using json = nlohmann::json;
 
 constexpr const char* kDefaultBase = "https://api.openai.com/v1";
 constexpr std::uint8_t kLetterboxGrey = 128;  // the original's padding colour
-constexpr int kMaxBadPolls = 3;               // consecutive unreadable status answers we forgive
 
 struct Size {
     int width = 0;
@@ -152,13 +151,10 @@ protected:
         JobStatus st;
         if (j.is_discarded() || !j.is_object() || !j.contains("status")) {
             // One garbled answer must not throw away a paid job; a broken endpoint still fails.
-            if (note_poll(job.job_id, true) > kMaxBadPolls) {
-                parse_json(std::string(info().name) + ": poll", res);
-            }
-            st.provider_state = "unreadable answer";
-            return st;
+            // ApiModel keeps polling through a few unreadable answers before it gives up.
+            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
+                                             std::to_string(res.status) + ")");
         }
-        note_poll(job.job_id, false);
         st.provider_state = text_of(j, "status");
         if (j.contains("progress") && j["progress"].is_number()) {
             st.progress = j["progress"].get<double>() / 100;
@@ -188,20 +184,8 @@ protected:
     }
 
     void cancel(const Submitted& job) override {
-        // Best effort: OpenAI only deletes finished videos, so a running one answers 4xx and
-        // keeps running. The user's cancel flag is bypassed, or the request would never leave.
-        try {
-            http::Request r = authed("DELETE", env().base_url + "/videos/" + job.job_id);
-            r.timeout_s = 15;
-            http::CallStats ignored;
-            client().send(r, &ignored, nullptr);
-        } catch (const std::exception&) {
-        }
-    }
-
-    void cleanup(const Submitted& job) override {
-        std::lock_guard<std::mutex> lock(mutex_);
-        bad_polls_.erase(job.job_id);
+        // OpenAI only deletes finished videos, so a running one answers 4xx and keeps running.
+        send_best_effort(authed("DELETE", env().base_url + "/videos/" + job.job_id));
     }
 
     PollTiming poll_timing() const override {
@@ -241,13 +225,6 @@ private:
     }
 
     /// Counts consecutive unreadable status answers of a job; returns the count.
-    int note_poll(const std::string& id, bool bad) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        int& n = bad_polls_[id];
-        n = bad ? n + 1 : 0;
-        return n;
-    }
-
     static Size parse_size(const std::string& text) {
         Size s;
         std::sscanf(text.c_str(), "%dx%d", &s.width, &s.height);
@@ -264,8 +241,6 @@ private:
     std::string key_;
     std::string forced_size_;  ///< from --param size, else empty (chosen per image)
     std::string seconds_;
-    std::mutex mutex_;
-    std::map<std::string, int> bad_polls_;
 };
 
 }  // namespace

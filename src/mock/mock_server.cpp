@@ -12,6 +12,7 @@
 
 #include "vmeval/core/error.hpp"
 #include "vmeval/core/fs.hpp"
+#include "vmeval/core/hash.hpp"
 #include "vmeval/video/mp4_writer.hpp"
 
 namespace vmeval::mock {
@@ -218,7 +219,13 @@ bool MockContext::http_fault(Job* job, const std::string* create_prompt, const h
 
 const std::string& MockContext::video_for(Job& job) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (job.video.empty()) job.video = make_video(job.image);
+    if (job.video.empty()) {
+        // Batches often send the same first frame many times; one encode serves them all, so
+        // that the mock's own CPU does not slow the client it is testing.
+        auto& cached = videos_[sha256_hex(job.image)];
+        if (cached.empty()) cached = make_video(job.image);
+        job.video = cached;
+    }
     return job.video;
 }
 

@@ -124,6 +124,7 @@ private:
     std::map<std::string, std::shared_ptr<Job>> jobs_;
     std::map<std::string, int> create_fault_uses_;
     std::map<std::string, std::string> objects_;
+    std::map<std::string, std::string> videos_;  ///< by SHA-256 of the first frame's bytes
     std::atomic<unsigned long> counter_{0};
     double start_;
 };

@@ -10,8 +10,10 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+#include <stb_image.h>
 
 #include "api/api_support.hpp"
+#include "models/api/api_model.hpp"
 #include "vmeval/registry/registry.hpp"
 #include "vmeval/video/probe.hpp"
 
@@ -197,4 +199,18 @@ TEST(MockApiCommand, ServesAGenerateRunAndStopsOnSigterm) {
     waitpid(pid, &status, 0);
     close(out_pipe[0]);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST(EncodePng, DecodesBackToTheSamePixels) {
+    vmeval::video::Image img(37, 21);  // odd sizes: every row filter edge is exercised
+    for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<std::uint8_t>((i * 37) ^ (i >> 3));
+    std::string png = vmeval::api::encode_png(img);
+    int w = 0, h = 0, n = 0;
+    unsigned char* px = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()),
+                                              static_cast<int>(png.size()), &w, &h, &n, 3);
+    ASSERT_NE(px, nullptr) << stbi_failure_reason();
+    EXPECT_EQ(w, 37);
+    EXPECT_EQ(h, 21);
+    EXPECT_TRUE(std::equal(img.rgb.begin(), img.rgb.end(), px));
+    stbi_image_free(px);
 }
