@@ -278,7 +278,7 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
             std::error_code ec;
             fs::remove_all(res.partial, ec);
             r.attempted = false;
-            return refuse(ErrorCode::Cancelled, "interrupted before the run finished");
+            return refuse(ErrorCode::Cancelled, e.what());
         }
         // Messages may quote provider answers; keys never reach metadata.json or the summary.
         r.error_code = e.code();

@@ -1,5 +1,6 @@
 // Every commercial model through the real binary against `vmeval mock-api`'s protocols: successes,
 // every injected fault ending in success or a specific recorded failure, and no key anywhere.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -8,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <stb_image.h>
@@ -213,4 +215,62 @@ TEST(EncodePng, DecodesBackToTheSamePixels) {
     EXPECT_EQ(h, 21);
     EXPECT_TRUE(std::equal(img.rgb.begin(), img.rgb.end(), px));
     stbi_image_free(px);
+}
+
+TEST(AllProviders, CtrlCCancelsRemoteJobsAndRecordsThem) {
+    MockApi api;  // sets the environment that the child inherits
+    TempDir tmp;
+    question(tmp / "q", "stuck_0", "Never finishes. [mock-fault:stuck]");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        std::string bin = vmeval::testkit::vmeval_binary().string();
+        std::string q = (tmp / "q").string(), out = (tmp / "out").string();
+        execl(bin.c_str(), bin.c_str(), "generate", "--questions-dir", q.c_str(), "--output-dir", out.c_str(),
+              "-m", "runway-gen4-turbo,luma-ray-2", "--jobs", "2", nullptr);
+        _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 130);
+
+    json s = latest_summary(tmp / "out");
+    EXPECT_TRUE(s["interrupted"].get<bool>());
+    ASSERT_EQ(s["jobs"].size(), 2u);
+    for (const auto& j : s["jobs"]) {
+        EXPECT_EQ(j["status"], "not_run") << j.dump();
+        const std::string msg = j["error"]["message"].get<std::string>();
+        EXPECT_EQ(j["error"]["code"], "cancelled") << j.dump();
+        // "interrupted; <model> job <id> was cancelled where the API allows it"
+        auto at = msg.find(" job ");
+        ASSERT_NE(at, std::string::npos) << msg;
+        std::string id = msg.substr(at + 5, msg.find(' ', at + 5) - at - 5);
+        auto job = api.context().find(id);
+        ASSERT_TRUE(job) << id;
+        EXPECT_TRUE(job->cancelled) << j["model"] << " job " << id << " was not cancelled remotely";
+    }
+    // Nothing half-written stays behind.
+    for (const auto& e : fs::recursive_directory_iterator(tmp / "out")) {
+        EXPECT_EQ(e.path().filename().string().rfind(".partial-", 0), std::string::npos) << e.path();
+    }
+}
+
+TEST(AllProviders, SlowAnswersTimeOutAndAreRetried) {
+    MockApi api;
+    TempDir tmp;
+    question(tmp / "q", "slow_0", "Move right. [mock-fault:poll-slow@1]");
+    auto env = api.child_env();
+    env.push_back("VMEVAL_HTTP_TIMEOUT_S=1");
+    env.push_back("VMEVAL_HTTP_RETRY_BASE_S=0.01");
+    auto r = vmeval::testkit::run_vmeval({"generate", "--questions-dir", (tmp / "q").string(), "--output-dir",
+                                          (tmp / "out").string(), "-m", "veo-3.0-generate,kling-v2.1"},
+                                         env);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    json s = latest_summary(tmp / "out");
+    for (const auto& j : s["jobs"]) EXPECT_EQ(j["status"], "success") << j.dump();
 }
