@@ -1,6 +1,11 @@
 #include "api/api_support.hpp"
 
+#include <gtest/gtest.h>
+#include <stb_image.h>
+
 #include <cstdlib>
+
+#include "vmeval/registry/registry.hpp"
 
 namespace vmeval::testkit {
 
@@ -71,6 +76,27 @@ std::vector<std::string> MockApi::child_env() const {
         if (v) env.push_back(name + "=" + v);
     }
     return env;
+}
+
+std::pair<int, int> image_size(const std::string& bytes) {
+    int w = 0, h = 0, n = 0;
+    stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
+                          &w, &h, &n);
+    return {w, h};
+}
+
+ErrorCode factory_error(const std::string& model, const std::map<std::string, std::string>& params,
+                        std::string* message) {
+    Params p;
+    for (const auto& [k, v] : params) p.set(k, v);
+    try {
+        registry::create_model(*registry::find_model(model), p);
+    } catch (const Error& e) {
+        if (message) *message = e.what();
+        return e.code();
+    }
+    ADD_FAILURE() << model << " accepted the parameters";
+    return ErrorCode::Internal;
 }
 
 }  // namespace vmeval::testkit

@@ -3,12 +3,15 @@
 // Shared by the provider tests: an in-process mock server on a free loopback port and the
 // environment that points the clients at it.
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mock/mock_server.hpp"
 #include "support/testkit.hpp"
+#include "vmeval/core/error.hpp"
 
 namespace vmeval::testkit {
 
@@ -46,5 +49,13 @@ private:
     void set(const std::string& name, const std::string& value);
     void unset(const std::string& name);
 };
+
+/// Width and height of a PNG or JPEG held in memory (from its header).
+std::pair<int, int> image_size(const std::string& bytes);
+
+/// The error code with which building `model` with `params` fails (a test failure when it
+/// succeeds); the message goes to `message` when given.
+ErrorCode factory_error(const std::string& model, const std::map<std::string, std::string>& params,
+                        std::string* message = nullptr);
 
 }  // namespace vmeval::testkit

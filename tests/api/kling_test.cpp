@@ -73,12 +73,7 @@ Params params(std::initializer_list<std::pair<const char*, const char*>> kv) {
     return p;
 }
 
-std::pair<int, int> image_size(const std::string& bytes) {
-    int w = 0, h = 0, n = 0;
-    stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()), &w, &h, &n);
-    return {w, h};
-}
+using vmeval::testkit::image_size;
 
 std::string b64url_decode(std::string s) {
     for (char& c : s) c = c == '-' ? '+' : c == '_' ? '/' : c;

@@ -92,26 +92,9 @@ void expect_failed(const Outcome& run, ErrorCode code, const std::string& text) 
     }
 }
 
-std::pair<int, int> image_size(const std::string& bytes) {
-    int w = 0, h = 0, n = 0;
-    stbi_info_from_memory(reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()), &w, &h, &n);
-    return {w, h};
-}
+using vmeval::testkit::image_size;
 
-ErrorCode factory_error(const std::string& model, const std::map<std::string, std::string>& params,
-                        std::string* message = nullptr) {
-    vmeval::Params p;
-    for (const auto& [k, v] : params) p.set(k, v);
-    try {
-        vmeval::registry::create_model(*vmeval::registry::find_model(model), p);
-    } catch (const vmeval::Error& e) {
-        if (message) *message = e.what();
-        return e.code();
-    }
-    ADD_FAILURE() << model << " accepted the parameters";
-    return ErrorCode::Internal;
-}
+using vmeval::testkit::factory_error;
 
 /// A valid image_to_video body, for requests made by hand.
 json valid_body(const std::string& model) {
