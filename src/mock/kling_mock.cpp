@@ -30,35 +30,6 @@ namespace {
 
 using json = nlohmann::json;
 
-/// Decodes base64 (`url` selects the -_ alphabet, where padding is optional); false when invalid.
-bool decode_base64(std::string in, std::string& out, bool url) {
-    if (url) {
-        for (char& c : in) c = c == '-' ? '+' : c == '_' ? '/' : c == '+' || c == '/' ? '!' : c;
-        while (in.size() % 4 != 0) in += '=';
-    }
-    if (in.empty() || in.size() % 4 != 0) return false;
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        return c == '+' ? 62 : c == '/' ? 63 : -1;
-    };
-    out.clear();
-    for (size_t i = 0; i < in.size(); i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; ++k) {
-            bool pad = in[i + k] == '=' && i + 4 == in.size() && k >= 2;
-            v[k] = pad ? 0 : value(in[i + k]);
-            if (v[k] < 0 || (pad && k == 2 && in[i + 3] != '=')) return false;
-        }
-        unsigned n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-        out += static_cast<char>(n >> 16);
-        if (in[i + 2] != '=') out += static_cast<char>((n >> 8) & 0xff);
-        if (in[i + 3] != '=') out += static_cast<char>(n & 0xff);
-    }
-    return true;
-}
-
 std::string envelope(MockContext& ctx, int code, const std::string& message,
                      const json& data = nullptr) {
     json j = {{"code", code}, {"message", message}, {"request_id", ctx.new_id("req-")}};

@@ -27,6 +27,9 @@ struct Response;
 
 namespace vmeval::mock {
 
+/// Decodes base64 (`url`: the -_ alphabet, padding optional, as in JWTs); false when invalid.
+bool decode_base64(std::string in, std::string& out, bool url = false);
+
 /// One fault: a kind such as "create-429" and how many more times it applies (-1 = always).
 struct Fault {
     std::string kind;

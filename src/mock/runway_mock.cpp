@@ -50,36 +50,6 @@ bool authorised(MockContext& ctx, const httplib::Request& req, httplib::Response
     return true;
 }
 
-std::string decode_base64(const std::string& in, bool& ok) {
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::string out;
-    unsigned buf = 0;
-    int bits = 0;
-    ok = in.size() % 4 == 0;
-    for (size_t i = 0; ok && i < in.size(); ++i) {
-        if (in[i] == '=') {
-            ok = i + 2 >= in.size();
-            break;
-        }
-        int v = value(in[i]);
-        if (v < 0) ok = false;
-        buf = (buf << 6) | static_cast<unsigned>(v);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out += static_cast<char>((buf >> bits) & 0xFF);
-        }
-    }
-    return out;
-}
-
 size_t utf16_units(const std::string& s) {
     size_t n = 0;
     for (unsigned char c : s) {
@@ -129,7 +99,7 @@ std::string check_image(const json& prompt_image, std::string& image, json& summ
             return "promptImage: data URIs must be at most 5 MB (5242880 characters)";
         }
         bool ok = false;
-        image = decode_base64(uri.substr(head.size()), ok);
+        ok = decode_base64(uri.substr(head.size()), image);
         if (!ok || image.empty()) return "promptImage: the data URI is not valid base64";
         summary["kind"] = "data";
         summary["mime"] = type;

@@ -62,30 +62,6 @@ void reply_error(httplib::Response& res, int code, const std::string& message,
     res.set_content(error_body(code, message, details), "application/json");
 }
 
-bool decode_base64(const std::string& in, std::string& out) {
-    if (in.empty() || in.size() % 4 != 0) return false;
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        return c == '+' ? 62 : c == '/' ? 63 : -1;
-    };
-    out.clear();
-    for (size_t i = 0; i < in.size(); i += 4) {
-        int v[4];
-        for (int k = 0; k < 4; ++k) {
-            bool pad = in[i + k] == '=' && i + 4 == in.size() && k >= 2;
-            v[k] = pad ? 0 : value(in[i + k]);
-            if (v[k] < 0 || (pad && k == 2 && in[i + 3] != '=')) return false;
-        }
-        unsigned n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-        out += static_cast<char>(n >> 16);
-        if (in[i + 2] != '=') out += static_cast<char>((n >> 8) & 0xff);
-        if (in[i + 3] != '=') out += static_cast<char>(n & 0xff);
-    }
-    return true;
-}
-
 bool known_model(const std::string& m) {
     for (const char* id :
          {"veo-2.0-generate-001", "veo-3.0-generate-001", "veo-3.0-fast-generate-001",

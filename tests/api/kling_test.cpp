@@ -38,28 +38,7 @@ using vmeval::testkit::TempDir;
 namespace fs = std::filesystem;
 namespace registry = vmeval::registry;
 
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = old;
-        if (value) {
-            ::setenv(name, value, 1);
-        } else {
-            ::unsetenv(name);
-        }
-    }
-    ~ScopedEnv() {
-        if (old_) {
-            ::setenv(name_.c_str(), old_->c_str(), 1);
-        } else {
-            ::unsetenv(name_.c_str());
-        }
-    }
-
-private:
-    std::string name_;
-    std::optional<std::string> old_;
-};
+using vmeval::testkit::ScopedEnv;
 
 const registry::ModelInfo& catalog(const char* name) {
     const registry::ModelInfo* m = registry::find_model(name);

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/testkit.hpp"
+
 #include "vmeval/core/error.hpp"
 #include "vmeval/registry/registry.hpp"
 
@@ -29,30 +31,7 @@ std::optional<Error> resolve_error(const std::vector<std::string>& selectors) {
 }
 
 /// Sets (or unsets, for null) an environment variable for one test and restores it afterwards.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name)) old_ = std::string(old);
-        if (value != nullptr) {
-            setenv(name, value, 1);
-        } else {
-            unsetenv(name);
-        }
-    }
-    ~ScopedEnv() {
-        if (old_) {
-            setenv(name_.c_str(), old_->c_str(), 1);
-        } else {
-            unsetenv(name_.c_str());
-        }
-    }
-    ScopedEnv(const ScopedEnv&) = delete;
-    ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-    std::string name_;
-    std::optional<std::string> old_;
-};
+using vmeval::testkit::ScopedEnv;
 
 bool contains(const std::vector<std::string>& list, const std::string& item) {
     for (const std::string& entry : list) {

@@ -87,26 +87,7 @@ std::set<std::string> entry_names(const fs::path& dir) {
 }
 
 /// Sets an environment variable for one test.
-class ScopedEnv {
-public:
-    ScopedEnv(const char* name, const char* value) : name_(name) {
-        const char* old = std::getenv(name);
-        if (old != nullptr) old_ = old, had_ = true;
-        ::setenv(name, value, 1);
-    }
-    ~ScopedEnv() {
-        if (had_) {
-            ::setenv(name_.c_str(), old_.c_str(), 1);
-        } else {
-            ::unsetenv(name_.c_str());
-        }
-    }
-
-private:
-    std::string name_;
-    std::string old_;
-    bool had_ = false;
-};
+using vmeval::testkit::ScopedEnv;
 
 }  // namespace
 

@@ -36,6 +36,26 @@ TempDir::~TempDir() {
     fs::remove_all(path_, ec);
 }
 
+ScopedEnv::ScopedEnv(const char* name, const char* value)
+    : ScopedEnv(name, value ? std::optional<std::string>(value) : std::nullopt) {}
+
+ScopedEnv::ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+        ::setenv(name, value->c_str(), 1);
+    } else {
+        ::unsetenv(name);
+    }
+}
+
+ScopedEnv::~ScopedEnv() {
+    if (old_) {
+        ::setenv(name_.c_str(), old_->c_str(), 1);
+    } else {
+        ::unsetenv(name_.c_str());
+    }
+}
+
 void write_test_png(const fs::path& path, int width, int height, int seed) {
     fs::create_directories(path.parent_path());
     std::vector<unsigned char> px(static_cast<size_t>(width) * height * 3);

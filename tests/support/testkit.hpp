@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@ public:
 
 private:
     fs::path path_;
+};
+
+/// Sets (or, with nullptr / std::nullopt, unsets) an environment variable for a scope and puts the
+/// previous state back afterwards.
+class ScopedEnv {
+public:
+    ScopedEnv(const char* name, const char* value);
+    ScopedEnv(const char* name, std::optional<std::string> value);
+    ~ScopedEnv();
+    ScopedEnv(const ScopedEnv&) = delete;
+    ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+    std::string name_;
+    std::optional<std::string> old_;
 };
 
 /// Writes a small RGB PNG (a gradient with a square, so frames are not uniform) with stb.
