@@ -9,6 +9,9 @@ packages=(
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev ffmpeg
     libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libcpp-httplib-dev zlib1g-dev
     python3 python3-jsonschema
+    chromium                        # tests/report: the HTML gallery checked in a headless browser
+    clang libclang-rt-14-dev llvm   # setup/fuzz.sh (libFuzzer) and its symbolizer
+    slurm-wlm munge
 )
 
 missing=()

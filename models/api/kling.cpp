@@ -21,6 +21,7 @@
 #include "models/api/api_model.hpp"
 #include "models/api/kling_jwt.hpp"
 #include "models/api/providers.hpp"
+#include "models/api/response_parsers.hpp"
 #include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
@@ -115,6 +116,74 @@ video::Image prepare_image(const video::Image& in, std::string& png) {
     }
 }
 
+/// The string at `key`, or "" when absent or not a string.
+std::string text_at(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+}  // namespace
+
+KlingEnvelope kling_envelope(const std::string& body) {
+    KlingEnvelope env;
+    json j = json::parse(body, nullptr, false);
+    if (!j.is_object() || !j.contains("code") || !j["code"].is_number_integer()) return env;
+    env.has_code = true;
+    env.code = j["code"].get<long>();
+    auto data = j.find("data");
+    if (data != j.end()) env.data = *data;
+    const std::string message = text_at(j, "message");
+    env.detail =
+        "code " + std::to_string(env.code) + ": " + (message.empty() ? "no message" : message);
+    const std::string request_id = text_at(j, "request_id");
+    if (!request_id.empty()) env.detail += " (request_id " + request_id + ")";
+    return env;
+}
+
+std::string kling_task_id(const json& data) {
+    std::string id = data.is_object() ? text_at(data, "task_id") : "";
+    return id.find_first_of("/?#") == std::string::npos ? id : "";
+}
+
+JobStatus kling_status(const std::string& model, const json& data, const std::string& body) {
+    if (!data.is_object()) {
+        throw Error(ErrorCode::Http,
+                    model + ": poll: unexpected task shape (data is not an object): " +
+                        http::redact(body.substr(0, 300)));
+    }
+    JobStatus st;
+    try {
+        st.provider_state = data.value("task_status", "");
+        if (st.provider_state == "processing") st.started = true;
+        if (st.provider_state == "succeed") {
+            const json videos =
+                data.value("task_result", json::object()).value("videos", json::array());
+            std::string url =
+                videos.is_array() && !videos.empty() ? videos[0].value("url", "") : "";
+            if (url.empty()) {
+                st.state = JobStatus::State::Failed;
+                st.error_message = "task succeeded but task_result.videos[0].url is missing";
+            } else {
+                st.state = JobStatus::State::Succeeded;
+                st.video_url = url;
+            }
+        } else if (st.provider_state == "failed") {
+            std::string msg = data.value("task_status_msg", "");
+            st.state = JobStatus::State::Failed;
+            st.error_code =
+                looks_like_moderation(msg) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+            st.error_message =
+                http::redact("task_status failed: " + (msg.empty() ? "no reason given" : msg));
+        }
+    } catch (const json::exception& e) {
+        throw Error(ErrorCode::Http, model + ": poll: unexpected task shape (" + e.what() +
+                                         "): " + http::redact(body.substr(0, 300)));
+    }
+    return st;  // submitted, processing, or a state Kling has not documented: keep polling
+}
+
+namespace {
+
 class KlingModel : public ApiModel {
 public:
     KlingModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params,
@@ -146,8 +215,8 @@ protected:
         r.body = body.dump();
         http::Response resp = send(r, stats);
         json data = envelope_data("create", resp);
-        std::string task_id = data.is_object() ? data.value("task_id", "") : "";
-        if (task_id.empty() || task_id.find_first_of("/?#") != std::string::npos) {
+        std::string task_id = kling_task_id(data);
+        if (task_id.empty()) {
             throw Error(ErrorCode::Http, std::string(info().name) +
                                              ": create answered without a usable task_id: " +
                                              http::redact(resp.body.substr(0, 300)));
@@ -172,37 +241,7 @@ protected:
     JobStatus poll(const Submitted& job, http::CallStats& stats) override {
         http::Response resp =
             send(authed("GET", env().base_url + "/v1/videos/image2video/" + job.job_id), stats);
-        json data = envelope_data("poll", resp);
-        JobStatus st;
-        try {
-            st.provider_state = data.value("task_status", "");
-            if (st.provider_state == "processing") st.started = true;
-            if (st.provider_state == "succeed") {
-                const json videos =
-                    data.value("task_result", json::object()).value("videos", json::array());
-                std::string url =
-                    videos.is_array() && !videos.empty() ? videos[0].value("url", "") : "";
-                if (url.empty()) {
-                    st.state = JobStatus::State::Failed;
-                    st.error_message = "task succeeded but task_result.videos[0].url is missing";
-                } else {
-                    st.state = JobStatus::State::Succeeded;
-                    st.video_url = url;
-                }
-            } else if (st.provider_state == "failed") {
-                std::string msg = data.value("task_status_msg", "");
-                st.state = JobStatus::State::Failed;
-                st.error_code =
-                    looks_like_moderation(msg) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
-                st.error_message =
-                    http::redact("task_status failed: " + (msg.empty() ? "no reason given" : msg));
-            }
-        } catch (const json::exception& e) {
-            throw Error(ErrorCode::Http, std::string(info().name) +
-                                             ": poll: unexpected task shape (" + e.what() +
-                                             "): " + http::redact(resp.body.substr(0, 300)));
-        }
-        return st;  // submitted, processing, or a state Kling has not documented: keep polling
+        return kling_status(info().name, envelope_data("poll", resp), resp.body);
     }
 
     http::Request download_request(const Submitted&, const JobStatus& done) override {
@@ -233,22 +272,18 @@ private:
     /// `data` of a successful envelope; otherwise throws what Kling's code means.
     json envelope_data(const std::string& what, const http::Response& resp) const {
         const std::string name = info().name;
-        json j = json::parse(resp.body, nullptr, false);
-        if (!j.is_object() || !j.contains("code") || !j["code"].is_number_integer()) {
+        const KlingEnvelope env = kling_envelope(resp.body);
+        if (!env.has_code) {
             if (!resp.ok()) fail_from_response(what, resp, "");
-            j = parse_json(name + ": " + what, resp);  // throws for malformed JSON
+            parse_json(name + ": " + what, resp);  // throws for malformed JSON
             throw Error(ErrorCode::Http, name + ": " + what +
                                              ": the answer has no envelope code: " +
                                              http::redact(resp.body.substr(0, 300)));
         }
-        const long code = j["code"].get<long>();
-        if (code == 0 && resp.ok()) return j.value("data", json::object());
+        const long code = env.code;
+        if (code == 0 && resp.ok()) return env.data;
 
-        std::string detail =
-            "code " + std::to_string(code) + ": " + j.value("message", std::string("no message"));
-        if (j.contains("request_id") && j["request_id"].is_string()) {
-            detail += " (request_id " + j["request_id"].get<std::string>() + ")";
-        }
+        const std::string& detail = env.detail;
         std::string msg = name + ": " + what + " failed with HTTP " + std::to_string(resp.status) +
                           ": " + http::redact(detail);
         if (code >= 1000 && code <= 1004) {

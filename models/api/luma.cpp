@@ -28,6 +28,7 @@
 
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
+#include "models/api/response_parsers.hpp"
 #include "models/api/s3_upload.hpp"
 #include "src/mock/prefixes.hpp"
 
@@ -65,7 +66,10 @@ std::string nearest_ratio(int width, int height) {
     return best;
 }
 
-/// The message of Luma's {"detail": "..."} or FastAPI's {"detail": [{"loc": [...], "msg"}]}.
+bool is_moderation(const std::string& reason);
+
+}  // namespace
+
 std::string luma_message(const std::string& body) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("detail")) return "";
@@ -74,7 +78,12 @@ std::string luma_message(const std::string& body) {
     if (!d.is_array()) return d.dump();
     std::string out;
     for (const auto& e : d) {
-        std::string item = e.is_object() ? e.value("msg", std::string()) : e.dump();
+        std::string item;
+        if (!e.is_object()) {
+            item = e.dump();
+        } else if (e.contains("msg")) {
+            item = e["msg"].is_string() ? e["msg"].get<std::string>() : e["msg"].dump();
+        }
         if (e.is_object() && e.contains("loc") && e["loc"].is_array()) {
             std::string loc;
             for (const auto& part : e["loc"]) {
@@ -87,6 +96,53 @@ std::string luma_message(const std::string& body) {
     }
     return out;
 }
+
+std::string luma_generation_id(const std::string& model, const http::Response& res) {
+    json j = parse_json(model + ": create", res);
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string() ||
+        j["id"].get<std::string>().empty()) {
+        throw Error(ErrorCode::Http, model + ": create answered without a generation id");
+    }
+    return j["id"].get<std::string>();
+}
+
+JobStatus luma_status(const std::string& model, const http::Response& res) {
+    json j = json::parse(res.body, nullptr, false);
+    JobStatus st;
+    if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string()) {
+        // One garbled answer must not throw away a paid job; a broken endpoint still fails.
+        // ApiModel keeps polling through a few unreadable answers before it gives up.
+        throw Error(ErrorCode::Http, model + ": poll: unreadable status answer (HTTP " +
+                                         std::to_string(res.status) + ")");
+    }
+    st.provider_state = j["state"].get<std::string>();
+    if (st.provider_state == "dreaming") {
+        st.started = true;
+    } else if (st.provider_state == "completed") {
+        st.started = true;
+        const json assets = j.value("assets", json());
+        if (assets.is_object() && assets.value("video", json()).is_string()) {
+            st.state = JobStatus::State::Succeeded;
+            st.video_url = assets["video"].get<std::string>();
+        } else {
+            st.state = JobStatus::State::Failed;
+            st.error_message = "completed without assets.video";
+        }
+    } else if (st.provider_state == "failed") {
+        st.state = JobStatus::State::Failed;
+        const json reason = j.value("failure_reason", json());
+        std::string text =
+            reason.is_string() ? reason.get<std::string>() : "no failure_reason given";
+        st.error_code = is_moderation(text) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+        if (lower(text).find("failed to moderate image") != std::string::npos) {
+            text += " (Luma also says this when it cannot fetch the image URL)";
+        }
+        st.error_message = http::redact(text);
+    }
+    return st;  // queued, and states Luma may add later, keep us polling
+}
+
+namespace {
 
 bool is_moderation(const std::string& reason) {
     std::string r = lower(reason);
@@ -145,13 +201,7 @@ protected:
             r.body = body.dump();
             http::Response res = send(r, stats);
             if (!res.ok()) fail("create", res);
-            json j = parse_json(std::string(info().name) + ": create", res);
-            if (!j.is_object() || !j.contains("id") || !j["id"].is_string() ||
-                j["id"].get<std::string>().empty()) {
-                throw Error(ErrorCode::Http,
-                            std::string(info().name) + ": create answered without a generation id");
-            }
-            s.job_id = j["id"].get<std::string>();
+            s.job_id = luma_generation_id(info().name, res);
         } catch (...) {
             // No job means no cleanup() from the base: take the image down here.
             unpublish(handle);
@@ -178,40 +228,7 @@ protected:
         http::Response res =
             send(authed("GET", env().base_url + "/generations/" + job.job_id), stats);
         if (!res.ok()) fail("poll", res);
-        json j = json::parse(res.body, nullptr, false);
-        JobStatus st;
-        if (j.is_discarded() || !j.is_object() || !j.contains("state") || !j["state"].is_string()) {
-            // One garbled answer must not throw away a paid job; a broken endpoint still fails.
-            // ApiModel keeps polling through a few unreadable answers before it gives up.
-            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
-                                             std::to_string(res.status) + ")");
-        }
-        st.provider_state = j["state"].get<std::string>();
-        if (st.provider_state == "dreaming") {
-            st.started = true;
-        } else if (st.provider_state == "completed") {
-            st.started = true;
-            const json assets = j.value("assets", json());
-            if (assets.is_object() && assets.value("video", json()).is_string()) {
-                st.state = JobStatus::State::Succeeded;
-                st.video_url = assets["video"].get<std::string>();
-            } else {
-                st.state = JobStatus::State::Failed;
-                st.error_message = "completed without assets.video";
-            }
-        } else if (st.provider_state == "failed") {
-            st.state = JobStatus::State::Failed;
-            const json reason = j.value("failure_reason", json());
-            std::string text =
-                reason.is_string() ? reason.get<std::string>() : "no failure_reason given";
-            st.error_code =
-                is_moderation(text) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
-            if (lower(text).find("failed to moderate image") != std::string::npos) {
-                text += " (Luma also says this when it cannot fetch the image URL)";
-            }
-            st.error_message = http::redact(text);
-        }
-        return st;  // queued, and states Luma may add later, keep us polling
+        return luma_status(info().name, res);
     }
 
     http::Request download_request(const Submitted&, const JobStatus& done) override {

@@ -27,6 +27,7 @@
 
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
+#include "models/api/response_parsers.hpp"
 #include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
@@ -115,8 +116,8 @@ std::string text_of(const json& object, const char* key) {
     return object[key].get<std::string>();
 }
 
-/// The text of Runway's {"error": "..."} body; the docs allow other members, so a nested message
-/// or a first `issues[].message` is read too when present.
+}  // namespace
+
 std::string runway_message(const std::string& body) {
     json j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return "";
@@ -128,6 +129,61 @@ std::string runway_message(const std::string& body) {
     }
     return msg;
 }
+
+std::string runway_task_id(const std::string& model, const http::Response& res) {
+    json j = parse_json(model + ": create", res);
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
+        throw Error(ErrorCode::Http, model + ": create answered without a task id");
+    }
+    return j["id"].get<std::string>();
+}
+
+JobStatus runway_status(const std::string& model, const http::Response& res) {
+    json j = json::parse(res.body, nullptr, false);
+    JobStatus st;
+    if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
+        !j["status"].is_string()) {
+        // One garbled answer must not throw away a paid task; a broken endpoint still fails.
+        // ApiModel keeps polling through a few unreadable answers before it gives up.
+        throw Error(ErrorCode::Http, model + ": poll: unreadable status answer (HTTP " +
+                                         std::to_string(res.status) + ")");
+    }
+    st.provider_state = j["status"].get<std::string>();
+    if (j.contains("progress") && j["progress"].is_number()) {
+        st.progress = j["progress"].get<double>();
+    }
+    const std::string& s = st.provider_state;
+    if (s == "RUNNING") {
+        st.started = true;
+    } else if (s == "SUCCEEDED") {
+        st.started = true;
+        st.state = JobStatus::State::Succeeded;
+        const json out = j.value("output", json());
+        // The SDK says a list; the original also took a bare string.
+        if (out.is_array() && !out.empty() && out[0].is_string()) {
+            st.video_url = out[0].get<std::string>();
+        }
+        if (out.is_string()) st.video_url = out.get<std::string>();
+        if (st.video_url.empty()) {
+            st.state = JobStatus::State::Failed;
+            st.error_message = "the task succeeded without an output URL";
+        }
+    } else if (s == "FAILED") {
+        st.state = JobStatus::State::Failed;
+        std::string code = text_of(j, "failureCode");
+        std::string why = text_of(j, "failure");
+        bool safety = code.rfind("SAFETY", 0) == 0 || code.find(".SAFETY") != std::string::npos;
+        st.error_code = safety ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+        st.error_message = http::redact(why.empty() ? "no reason given" : why) +
+                           (code.empty() ? "" : " (" + code + ")");
+    } else if (s == "CANCELLED") {
+        st.state = JobStatus::State::Failed;
+        st.error_message = "the task was cancelled or deleted on Runway's side (CANCELLED)";
+    }
+    return st;
+}
+
+namespace {
 
 class RunwayModel final : public ApiModel {
 public:
@@ -186,13 +242,8 @@ protected:
         r.body = body.dump();
         http::Response res = send(r, stats);
         if (!res.ok()) fail_from_response("create", res, runway_message(res.body));
-        json j = parse_json(name + ": create", res);
-        if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
-            throw Error(ErrorCode::Http, name + ": create answered without a task id");
-        }
-
         Submitted s;
-        s.job_id = j["id"].get<std::string>();
+        s.job_id = runway_task_id(name, res);
         s.sent = {
             {"model", info().provider_model_id},
             {"ratio", ratio},
@@ -208,48 +259,7 @@ protected:
     JobStatus poll(const Submitted& job, http::CallStats& stats) override {
         http::Response res = send(authed("GET", env().base_url + "/v1/tasks/" + job.job_id), stats);
         if (!res.ok()) fail_from_response("poll", res, runway_message(res.body));
-        json j = json::parse(res.body, nullptr, false);
-        JobStatus st;
-        if (j.is_discarded() || !j.is_object() || !j.contains("status") ||
-            !j["status"].is_string()) {
-            // One garbled answer must not throw away a paid task; a broken endpoint still fails.
-            // ApiModel keeps polling through a few unreadable answers before it gives up.
-            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
-                                             std::to_string(res.status) + ")");
-        }
-        st.provider_state = j["status"].get<std::string>();
-        if (j.contains("progress") && j["progress"].is_number()) {
-            st.progress = j["progress"].get<double>();
-        }
-        const std::string& s = st.provider_state;
-        if (s == "RUNNING") {
-            st.started = true;
-        } else if (s == "SUCCEEDED") {
-            st.started = true;
-            st.state = JobStatus::State::Succeeded;
-            const json out = j.value("output", json());
-            // The SDK says a list; the original also took a bare string.
-            if (out.is_array() && !out.empty() && out[0].is_string()) {
-                st.video_url = out[0].get<std::string>();
-            }
-            if (out.is_string()) st.video_url = out.get<std::string>();
-            if (st.video_url.empty()) {
-                st.state = JobStatus::State::Failed;
-                st.error_message = "the task succeeded without an output URL";
-            }
-        } else if (s == "FAILED") {
-            st.state = JobStatus::State::Failed;
-            std::string code = text_of(j, "failureCode");
-            std::string why = text_of(j, "failure");
-            bool safety = code.rfind("SAFETY", 0) == 0 || code.find(".SAFETY") != std::string::npos;
-            st.error_code = safety ? ErrorCode::ContentFiltered : ErrorCode::Generation;
-            st.error_message = http::redact(why.empty() ? "no reason given" : why) +
-                               (code.empty() ? "" : " (" + code + ")");
-        } else if (s == "CANCELLED") {
-            st.state = JobStatus::State::Failed;
-            st.error_message = "the task was cancelled or deleted on Runway's side (CANCELLED)";
-        }
-        return st;
+        return runway_status(info().name, res);
     }
 
     http::Request download_request(const Submitted&, const JobStatus& done) override {

@@ -23,6 +23,7 @@
 
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
+#include "models/api/response_parsers.hpp"
 #include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
@@ -60,22 +61,6 @@ std::string text_of(const json& object, const char* key) {
     return object[key].get<std::string>();
 }
 
-/// "message (code)" from OpenAI's {"error": {"message", "type", "param", "code"}} envelope.
-std::string openai_message(const std::string& body) {
-    json j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "";
-    const json& e = j["error"];
-    if (e.is_string()) return e.get<std::string>();
-    std::string msg = text_of(e, "message");
-    std::string code = text_of(e, "code");
-    return code.empty() ? msg : msg + " (" + code + ")";
-}
-
-std::string openai_code(const std::string& body) {
-    json j = json::parse(body, nullptr, false);
-    return j.is_object() && j.contains("error") ? text_of(j["error"], "code") : "";
-}
-
 /// Whether an answer says that the Videos API (or this model) is gone rather than that our
 /// request was wrong: 410, a 404 on the create route, or a body that talks of a shutdown.
 bool says_shut_down(const std::string& step, const http::Response& r) {
@@ -93,6 +78,63 @@ bool is_moderation(const std::string& code) {
     return c.find("moderation") != std::string::npos || c.find("sentinel") != std::string::npos ||
            c.find("content_policy") != std::string::npos || c.find("safety") != std::string::npos;
 }
+
+}  // namespace
+
+std::string openai_message(const std::string& body) {
+    json j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("error")) return "";
+    const json& e = j["error"];
+    if (e.is_string()) return e.get<std::string>();
+    std::string msg = text_of(e, "message");
+    std::string code = text_of(e, "code");
+    return code.empty() ? msg : msg + " (" + code + ")";
+}
+
+std::string openai_code(const std::string& body) {
+    json j = json::parse(body, nullptr, false);
+    return j.is_object() && j.contains("error") ? text_of(j["error"], "code") : "";
+}
+
+std::string sora_video_id(const std::string& model, const http::Response& res) {
+    json j = parse_json(model + ": create", res);
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
+        throw Error(ErrorCode::Http, model + ": create answered without a video id");
+    }
+    return j["id"].get<std::string>();
+}
+
+JobStatus sora_status(const std::string& model, const http::Response& res) {
+    json j = json::parse(res.body, nullptr, false);
+    JobStatus st;
+    if (j.is_discarded() || !j.is_object() || !j.contains("status")) {
+        // One garbled answer must not throw away a paid job; a broken endpoint still fails.
+        // ApiModel keeps polling through a few unreadable answers before it gives up.
+        throw Error(ErrorCode::Http, model + ": poll: unreadable status answer (HTTP " +
+                                         std::to_string(res.status) + ")");
+    }
+    st.provider_state = text_of(j, "status");
+    if (j.contains("progress") && j["progress"].is_number()) {
+        st.progress = j["progress"].get<double>() / 100;
+    }
+    if (st.provider_state == "in_progress") {
+        st.started = true;
+    } else if (st.provider_state == "completed") {
+        st.started = true;
+        st.state = JobStatus::State::Succeeded;
+    } else if (st.provider_state == "failed") {
+        st.state = JobStatus::State::Failed;
+        json err = j.value("error", json::object());
+        std::string code = text_of(err, "code");
+        std::string msg = text_of(err, "message");
+        st.error_code = is_moderation(code) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+        st.error_message = http::redact(msg.empty() ? "no reason given" : msg) +
+                           (code.empty() ? "" : " (" + code + ")");
+    }
+    return st;
+}
+
+namespace {
 
 class SoraModel final : public ApiModel {
 public:
@@ -125,14 +167,8 @@ protected:
                   {"input_reference", png, "first_frame.png", "image/png"}};
         http::Response res = send(r, stats);
         if (!res.ok()) fail("create", res);
-        json j = parse_json(std::string(info().name) + ": create", res);
-        if (!j.is_object() || !j.contains("id") || !j["id"].is_string()) {
-            throw Error(ErrorCode::Http,
-                        std::string(info().name) + ": create answered without a video id");
-        }
-
         Submitted s;
-        s.job_id = j["id"].get<std::string>();
+        s.job_id = sora_video_id(info().name, res);
         s.sent = {{"model", info().provider_model_id},
                   {"size", size.text()},
                   {"seconds", seconds_},
@@ -147,34 +183,7 @@ protected:
     JobStatus poll(const Submitted& job, http::CallStats& stats) override {
         http::Response res = send(authed("GET", env().base_url + "/videos/" + job.job_id), stats);
         if (!res.ok()) fail("poll", res);
-        json j = json::parse(res.body, nullptr, false);
-        JobStatus st;
-        if (j.is_discarded() || !j.is_object() || !j.contains("status")) {
-            // One garbled answer must not throw away a paid job; a broken endpoint still fails.
-            // ApiModel keeps polling through a few unreadable answers before it gives up.
-            throw Error(ErrorCode::Http, std::string(info().name) + ": poll: unreadable status answer (HTTP " +
-                                             std::to_string(res.status) + ")");
-        }
-        st.provider_state = text_of(j, "status");
-        if (j.contains("progress") && j["progress"].is_number()) {
-            st.progress = j["progress"].get<double>() / 100;
-        }
-        if (st.provider_state == "in_progress") {
-            st.started = true;
-        } else if (st.provider_state == "completed") {
-            st.started = true;
-            st.state = JobStatus::State::Succeeded;
-        } else if (st.provider_state == "failed") {
-            st.state = JobStatus::State::Failed;
-            json err = j.value("error", json::object());
-            std::string code = text_of(err, "code");
-            std::string msg = text_of(err, "message");
-            st.error_code =
-                is_moderation(code) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
-            st.error_message = http::redact(msg.empty() ? "no reason given" : msg) +
-                               (code.empty() ? "" : " (" + code + ")");
-        }
-        return st;
+        return sora_status(info().name, res);
     }
 
     http::Request download_request(const Submitted& job, const JobStatus&) override {

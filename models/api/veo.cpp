@@ -12,11 +12,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "models/api/api_model.hpp"
 #include "models/api/providers.hpp"
+#include "models/api/response_parsers.hpp"
 #include "src/mock/prefixes.hpp"
 
 namespace vmeval::api {
@@ -133,6 +135,129 @@ bool looks_like_safety(std::string text) {
     return false;
 }
 
+/// The string at `key`, or "" when absent or not a string.
+std::string text_at(const json& object, const char* key) {
+    auto it = object.find(key);
+    return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+/// The integer at `key`, or 0 when absent, not an integer or out of int's range (a float would
+/// convert with undefined behaviour).
+int int_at(const json& object, const char* key) {
+    auto it = object.find(key);
+    if (it == object.end() || !it->is_number_integer()) return 0;
+    if (it->is_number_unsigned()) {
+        auto v = it->get<std::uint64_t>();
+        return v > static_cast<std::uint64_t>(INT32_MAX) ? 0 : static_cast<int>(v);
+    }
+    auto v = it->get<std::int64_t>();
+    return v < INT32_MIN || v > INT32_MAX ? 0 : static_cast<int>(v);
+}
+
+/// One operation document in vmeval's words.
+JobStatus read_operation(const json& j) {
+    JobStatus st;
+    if (!j.value("done", false)) {
+        st.provider_state = "running";
+        return st;
+    }
+    st.provider_state = "done";
+    st.state = JobStatus::State::Failed;
+    if (j.contains("error") && j["error"].is_object()) {
+        const json& e = j["error"];
+        std::string msg = text_at(e, "message");
+    if (msg.empty()) msg = "no message";
+        st.error_message =
+            http::redact(msg + " (code " + std::to_string(int_at(e, "code")) + ")");
+        st.error_code =
+            looks_like_safety(msg) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
+        st.provider_state = "error";
+        return st;
+    }
+    const json gvr =
+        j.value("response", json::object()).value("generateVideoResponse", json::object());
+    const json samples = gvr.value("generatedSamples", json::array());
+    if (samples.is_array() && !samples.empty()) {
+        const json video = samples[0].value("video", json::object());
+        std::string uri = video.value("uri", "");
+        if (uri.empty() && video.contains("encodedVideo")) {
+            st.error_message =
+                "the API sent the video inline (encodedVideo), which vmeval does not read";
+            return st;
+        }
+        if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
+            st.error_message = "the finished operation names no video URI";
+            return st;
+        }
+        st.state = JobStatus::State::Succeeded;
+        st.video_url = uri;
+        return st;
+    }
+    int filtered = int_at(gvr, "raiMediaFilteredCount");
+    const json reasons = gvr.value("raiMediaFilteredReasons", json::array());
+    if (filtered > 0 || (reasons.is_array() && !reasons.empty())) {
+        std::string why;
+        for (const auto& r : reasons) {
+            if (r.is_string()) why += (why.empty() ? "" : "; ") + r.get<std::string>();
+        }
+        st.provider_state = "filtered";
+        st.error_code = ErrorCode::ContentFiltered;
+        st.error_message =
+            http::redact("Google's safety filters withheld " + std::to_string(filtered) +
+                         " video(s)" + (why.empty() ? "" : ": " + why));
+        return st;
+    }
+    st.error_message = "the operation finished without a video or a reason";
+    return st;
+}
+
+}  // namespace
+
+VeoError veo_error(const std::string& body) {
+    json j = json::parse(body, nullptr, false);
+    VeoError out;
+    std::string message, status;
+    if (j.is_object() && j.contains("error") && j["error"].is_object()) {
+        const json& e = j["error"];
+        message = text_at(e, "message");
+        status = text_at(e, "status");
+        auto details = e.find("details");
+        if (details != e.end() && details->is_array()) {
+            for (const auto& d : *details) {
+                if (d.is_object() && text_at(d, "reason") == "API_KEY_INVALID") out.bad_key = true;
+            }
+        }
+        if (message.find("API key not valid") != std::string::npos) out.bad_key = true;
+    }
+    out.detail = message.empty() ? "" : (status.empty() ? message : status + ": " + message);
+    return out;
+}
+
+std::string veo_operation_name(const std::string& model, const http::Response& res) {
+    json j = parse_json(model + ": create", res);
+    std::string name = j.is_object() ? text_at(j, "name") : "";
+    if (name.empty() || name.find("..") != std::string::npos) {
+        throw Error(ErrorCode::Http, model + ": create answered without an operation name: " +
+                                         http::redact(res.body.substr(0, 300)));
+    }
+    return name;
+}
+
+JobStatus veo_status(const std::string& model, const http::Response& res) {
+    json j = parse_json(model + ": poll", res);
+    try {
+        if (!j.is_object()) {
+            throw Error(ErrorCode::Http, model + ": poll: the answer is not an object");
+        }
+        return read_operation(j);
+    } catch (const json::exception& e) {
+        throw Error(ErrorCode::Http, model + ": poll: unexpected operation shape (" + e.what() +
+                                         "): " + http::redact(res.body.substr(0, 300)));
+    }
+}
+
+namespace {
+
 class VeoModel : public ApiModel {
 public:
     VeoModel(const registry::ModelInfo& info, ApiEnvironment env, const Params& params,
@@ -176,13 +301,7 @@ protected:
         r.body = body.dump();
         http::Response resp = send(r, stats);
         if (!resp.ok()) fail("create", resp);
-        json j = parse_json(std::string(info().name) + ": create", resp);
-        std::string name = j.value("name", "");
-        if (name.empty() || name.find("..") != std::string::npos) {
-            throw Error(ErrorCode::Http, std::string(info().name) +
-                                             ": create answered without an operation name: " +
-                                             http::redact(resp.body.substr(0, 300)));
-        }
+        std::string name = veo_operation_name(info().name, resp);
 
         Submitted job;
         job.job_id = name;
@@ -206,71 +325,9 @@ protected:
     JobStatus poll(const Submitted& job, http::CallStats& stats) override {
         http::Response resp = send(authed("GET", env().base_url + "/" + job.job_id), stats);
         if (!resp.ok()) fail("poll", resp);
-        json j = parse_json(std::string(info().name) + ": poll", resp);
-        try {
-            return read_operation(j);
-        } catch (const json::exception& e) {
-            throw Error(ErrorCode::Http, std::string(info().name) +
-                                             ": poll: unexpected operation shape (" + e.what() +
-                                             "): " + http::redact(resp.body.substr(0, 300)));
-        }
+        return veo_status(info().name, resp);
     }
 
-    /// One operation document in vmeval's words.
-    static JobStatus read_operation(const json& j) {
-        JobStatus st;
-        if (!j.value("done", false)) {
-            st.provider_state = "running";
-            return st;
-        }
-        st.provider_state = "done";
-        st.state = JobStatus::State::Failed;
-        if (j.contains("error") && j["error"].is_object()) {
-            const json& e = j["error"];
-            std::string msg = e.value("message", std::string("no message"));
-            st.error_message =
-                http::redact(msg + " (code " + std::to_string(e.value("code", 0)) + ")");
-            st.error_code =
-                looks_like_safety(msg) ? ErrorCode::ContentFiltered : ErrorCode::Generation;
-            st.provider_state = "error";
-            return st;
-        }
-        const json gvr =
-            j.value("response", json::object()).value("generateVideoResponse", json::object());
-        const json samples = gvr.value("generatedSamples", json::array());
-        if (samples.is_array() && !samples.empty()) {
-            const json video = samples[0].value("video", json::object());
-            std::string uri = video.value("uri", "");
-            if (uri.empty() && video.contains("encodedVideo")) {
-                st.error_message =
-                    "the API sent the video inline (encodedVideo), which vmeval does not read";
-                return st;
-            }
-            if (uri.rfind("http://", 0) != 0 && uri.rfind("https://", 0) != 0) {
-                st.error_message = "the finished operation names no video URI";
-                return st;
-            }
-            st.state = JobStatus::State::Succeeded;
-            st.video_url = uri;
-            return st;
-        }
-        int filtered = gvr.value("raiMediaFilteredCount", 0);
-        const json reasons = gvr.value("raiMediaFilteredReasons", json::array());
-        if (filtered > 0 || (reasons.is_array() && !reasons.empty())) {
-            std::string why;
-            for (const auto& r : reasons) {
-                if (r.is_string()) why += (why.empty() ? "" : "; ") + r.get<std::string>();
-            }
-            st.provider_state = "filtered";
-            st.error_code = ErrorCode::ContentFiltered;
-            st.error_message =
-                http::redact("Google's safety filters withheld " + std::to_string(filtered) +
-                             " video(s)" + (why.empty() ? "" : ": " + why));
-            return st;
-        }
-        st.error_message = "the operation finished without a video or a reason";
-        return st;
-    }
 
     http::Request download_request(const Submitted&, const JobStatus& done) override {
         http::Request r;
@@ -302,21 +359,9 @@ private:
     /// Gemini reports a wrong key as 400 INVALID_ARGUMENT with reason API_KEY_INVALID: that is a
     /// configuration problem, not a bad request.
     [[noreturn]] void fail(const std::string& what, const http::Response& resp) const {
-        json j = json::parse(resp.body, nullptr, false);
-        std::string message, status;
-        bool bad_key = false;
-        if (j.is_object() && j.contains("error") && j["error"].is_object()) {
-            const json& e = j["error"];
-            message = e.value("message", "");
-            status = e.value("status", "");
-            for (const auto& d : e.value("details", json::array())) {
-                if (d.is_object() && d.value("reason", "") == "API_KEY_INVALID") bad_key = true;
-            }
-            if (message.find("API key not valid") != std::string::npos) bad_key = true;
-        }
-        std::string detail =
-            message.empty() ? "" : (status.empty() ? message : status + ": " + message);
-        if (bad_key) {
+        const VeoError err = veo_error(resp.body);
+        const std::string& detail = err.detail;
+        if (err.bad_key) {
             throw Error(ErrorCode::Config, std::string(info().name) + ": " + what +
                                                " failed with HTTP " + std::to_string(resp.status) +
                                                ": " + http::redact(detail) + " (check " + kKeyVar +

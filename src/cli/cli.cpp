@@ -32,12 +32,14 @@ std::unique_ptr<CLI::App> build_cli(Options& o) {
         "  vmeval generate -m veo-3.0-generate,kling-v2.1 --jobs 8 --task-id maze_0000\n"
         "  vmeval models\n"
         "  vmeval validate --questions-dir questions\n"
+        "  vmeval report --output-dir outputs      (then open outputs/_report/index.html)\n"
         "  vmeval mock-api --port 8000 &  export VMEVAL_MOCK_API=http://127.0.0.1:8000\n"
         "Exit codes: 0 all done, 1 some questions failed, 2 usage or configuration error, 130 interrupted.");
     setup_generate_command(*app, o);
     setup_models_command(*app, o);
     setup_validate_command(*app, o);
     setup_mock_api_command(*app, o);
+    setup_report_command(*app, o);
     return app;
 }
 
@@ -63,6 +65,7 @@ int run(int argc, char** argv) {
         if (app->got_subcommand("models")) return run_models(o);
         if (app->got_subcommand("validate")) return run_validate(o);
         if (app->got_subcommand("mock-api")) return run_mock_api(o);
+        if (app->got_subcommand("report")) return run_report(o);
         std::fputs(app->help().c_str(), stdout);
         return 2;
     } catch (const Error& e) {

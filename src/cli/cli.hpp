@@ -26,6 +26,11 @@ struct GenerateOptions {
     int jobs = 1;
     unsigned long long seed = 42;
     int gpu = -1;
+    bool no_contact_sheet = false;
+    int contact_sheet_frames = 6;
+    std::string gpus;  ///< "0,1,2,3"
+    std::string shard;
+    bool report = false;  ///< bring <output-dir>/_report up to date after the batch
 };
 
 struct ModelsOptions {
@@ -49,12 +54,20 @@ struct MockApiOptions {
     std::string required_key;
 };
 
+struct ReportOptions {
+    std::string output_dir = "outputs";
+    std::string report_dir;  ///< empty: <output_dir>/_report
+    bool watch = false;
+    double interval_s = 5.0;
+};
+
 /// Everything the command line can say; the parser writes into it.
 struct Options {
     GenerateOptions generate;
     ModelsOptions models;
     ValidateOptions validate;
     MockApiOptions mock;
+    ReportOptions report;
     int verbose = 0;
     bool quiet = false;
     bool list_models = false;  ///< the original's `--list-models`, accepted at the top level too
@@ -74,10 +87,14 @@ void setup_generate_command(CLI::App& app, Options& options);
 void setup_models_command(CLI::App& app, Options& options);
 void setup_validate_command(CLI::App& app, Options& options);
 void setup_mock_api_command(CLI::App& app, Options& options);
+void setup_report_command(CLI::App& app, Options& options);
 int run_generate(const Options& options);
+/// `generate --gpus a,b,...`: one worker process per GPU over the same output folder.
+int run_gpu_workers(const Options& options);
 int run_models(const Options& options);
 int run_validate(const Options& options);
 int run_mock_api(const Options& options);
+int run_report(const Options& options);
 
 /// Set by SIGINT/SIGTERM while `generate` runs.
 std::atomic<bool>& interrupted();

@@ -3,12 +3,15 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
+#include <utility>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cli/cli.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/report/report.hpp"
 #include "vmeval/runs/batch_runner.hpp"
 
 namespace vmeval::cli {
@@ -75,11 +78,51 @@ void setup_generate_command(CLI::App& app, Options& o) {
                   "The original's flag: here the same as --force (nothing is deleted)");
     cmd->add_option("--gpu", g.gpu, "Use this GPU only (sets CUDA_VISIBLE_DEVICES, as the original did)")
         ->check(CLI::Range(0, 1024));
+    cmd->add_option("--gpus", g.gpus,
+                    "One worker process per GPU (e.g. --gpus 0,1,2,3), sharing the questions; each "
+                    "loads its model once")
+        ->excludes("--gpu");
+    cmd->add_option("--shard", g.shard,
+                    "Take only part I of N of the questions (0 <= I < N), e.g. --shard 2/8 for a Slurm "
+                    "array task; without it, workers on one output folder share questions as they go")
+        ->envname("VMEVAL_SHARD");
+    cmd->add_flag("--no-contact-sheet", g.no_contact_sheet,
+                  "Do not write contact_sheet.png (input, sampled frames, goal) into each run");
+    cmd->add_option("--contact-sheet-frames", g.contact_sheet_frames,
+                    "Generated frames shown on each contact sheet, the last always included")
+        ->check(CLI::Range(1, 32))
+        ->capture_default_str();
     cmd->add_flag("--list-models", g.list_models, "List the models and exit (same as `vmeval models`)");
+    cmd->add_flag("--report", g.report,
+                  "Update the HTML gallery <output-dir>/_report after the batch (see `vmeval report`)");
 }
+
+namespace {
+
+/// "I/N" -> {I, N}; Error(Usage) for anything else.
+std::pair<int, int> parse_shard(const std::string& text) {
+    auto bad = [&] {
+        return Error(ErrorCode::Usage, "--shard " + text + ": expected I/N with 0 <= I < N, e.g. --shard 0/4 "
+                                       "(in a Slurm array: $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with "
+                                       "the array starting at 0)");
+    };
+    auto slash = text.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) throw bad();
+    auto number = [&](const std::string& t) {
+        if (t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos) throw bad();
+        return std::stoi(t);
+    };
+    int i = number(text.substr(0, slash));
+    int n = number(text.substr(slash + 1));
+    if (n < 1 || i >= n) throw bad();
+    return {i, n};
+}
+
+}  // namespace
 
 int run_generate(const Options& o) {
     const auto& g = o.generate;
+    if (!g.gpus.empty() && !g.dry_run) return run_gpu_workers(o);
     if (g.gpu >= 0) {
         ::setenv("CUDA_VISIBLE_DEVICES", std::to_string(g.gpu).c_str(), 1);
         spdlog::info("using GPU {} (CUDA_VISIBLE_DEVICES={})", g.gpu, g.gpu);
@@ -98,18 +141,30 @@ int run_generate(const Options& o) {
     b.dry_run = g.dry_run;
     b.force = g.force || g.override_flag;
     b.jobs = g.jobs;
+    if (!g.shard.empty()) std::tie(b.shard_index, b.shard_count) = parse_shard(g.shard);
     b.seed = g.seed;
     b.params = Params::parse(g.params);
     b.quiet = o.quiet;
     b.verbose = o.verbose > 0;
     b.command_line = o.argv;
     b.cancel = &interrupted();
+    b.contact_sheet = !g.no_contact_sheet;
+    b.contact_sheet_frames = g.contact_sheet_frames;
 
     install_signal_handlers();
     BatchReport report = run_batch(b);
     if (!g.dry_run && !o.quiet) {
         print_batch_summary(report.summary, stdout);
         std::printf("  summary: %s\n  log:     %s\n", report.summary_path.c_str(), report.log_path.c_str());
+    }
+    if (g.report && !g.dry_run) {
+        // The gallery is a convenience: failing to make it never changes the batch's exit code.
+        try {
+            auto gallery = vmeval::report::build_report({g.output_dir, {}});
+            if (!o.quiet) std::printf("  report:  %s\n", gallery.index.c_str());
+        } catch (const Error& e) {
+            spdlog::warn("no report: {}", e.what());
+        }
     }
     std::fflush(stdout);
     return report.exit_code;

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 
@@ -85,13 +86,16 @@ State& state() {
 
 }  // namespace
 
-bool interactive() { return ::isatty(STDERR_FILENO) == 1; }
+// Workers started by `generate --gpus` share their parent's terminal: a live status line from each
+// would overwrite the others', so they print plain lines tagged with their name.
+bool interactive() { return ::isatty(STDERR_FILENO) == 1 && std::getenv("VMEVAL_WORKER") == nullptr; }
 
 namespace {
 
 void init_locked(State& s, Verbosity verbosity) {
     s.console = std::make_shared<ConsoleSink>(interactive());
-    s.console->set_pattern("%^%l%$: %v");
+    const char* worker = std::getenv("VMEVAL_WORKER");
+    s.console->set_pattern(worker ? std::string("%^%l%$: [") + worker + "] %v" : std::string("%^%l%$: %v"));
     switch (verbosity) {
         case Verbosity::Quiet: s.console->set_level(spdlog::level::warn); break;
         case Verbosity::Normal: s.console->set_level(spdlog::level::info); break;

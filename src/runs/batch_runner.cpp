@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -12,6 +14,7 @@
 #include "vmeval/core/fs.hpp"
 #include "vmeval/core/log.hpp"
 #include "vmeval/core/time.hpp"
+#include "vmeval/runs/claim.hpp"
 #include "vmeval/runs/layout.hpp"
 #include "vmeval/runs/metadata.hpp"
 #include "vmeval/runs/progress.hpp"
@@ -34,8 +37,30 @@ struct Job {
     std::string previous_why;
     // Filled when it runs:
     std::string status = "not_run";  ///< success, failed, refused, skipped, not_run
+    std::string note;                ///< why it was skipped when another worker did it
     RunResult result;
 };
+
+/// Keeps the questions of shard `index` of `count`: positions in the sorted list of every question
+/// folder (valid or not), so each folder, broken ones included, belongs to exactly one shard.
+void apply_shard(questions::Discovery& d, int index, int count) {
+    if (count <= 1) return;
+    std::set<std::pair<std::string, std::string>> keys;
+    for (const auto& q : d.questions) keys.insert({q.domain, q.id});
+    for (const auto& p : d.problems) keys.insert({p.domain, p.id});
+    std::set<std::pair<std::string, std::string>> mine;
+    int pos = 0;
+    for (const auto& k : keys) {
+        if (pos++ % count == index) mine.insert(k);
+    }
+    auto theirs = [&](const std::string& domain, const std::string& id) { return !mine.count({domain, id}); };
+    d.questions.erase(std::remove_if(d.questions.begin(), d.questions.end(),
+                                     [&](const questions::Question& q) { return theirs(q.domain, q.id); }),
+                      d.questions.end());
+    d.problems.erase(std::remove_if(d.problems.begin(), d.problems.end(),
+                                    [&](const questions::Problem& p) { return theirs(p.domain, p.id); }),
+                     d.problems.end());
+}
 
 /// Runs fn(i) for i in [0, n) on `threads` threads, in order of i.
 template <typename Fn>
@@ -76,6 +101,7 @@ json job_json(const Job& j) {
               {"status", j.status}};
     if (!j.result.run_id.empty()) e["run_id"] = j.result.run_id;
     if (j.plan == Plan::Skip || j.plan == Plan::Retry) e["previous_run"] = j.previous_run;
+    if (!j.note.empty()) e["note"] = j.note;
     if (j.status == "success" || j.status == "failed" || j.status == "refused") {
         e["seconds"] = j.result.seconds;
     }
@@ -132,6 +158,7 @@ json build_summary(const BatchOptions& o, const std::string& batch_id, const que
             {"dry_run", o.dry_run},
             {"force", o.force},
             {"jobs_in_parallel", o.jobs},
+            {"shard", o.shard_count > 1 ? json{{"index", o.shard_index}, {"count", o.shard_count}} : json(nullptr)},
             {"seed", o.seed},
             {"started_at", iso8601_utc(started)},
             {"duration_s", seconds},
@@ -193,9 +220,20 @@ BatchReport run_batch(const BatchOptions& o) {
         }
     }
 
+    if (o.shard_count < 1 || o.shard_index < 0 || o.shard_index >= o.shard_count) {
+        throw Error(ErrorCode::Usage, "--shard " + std::to_string(o.shard_index) + "/" +
+                                          std::to_string(o.shard_count) +
+                                          ": expected I/N with 0 <= I < N, e.g. --shard 0/4");
+    }
+    const runs::ClaimTiming timing = runs::ClaimTiming::from_env();
+
     questions::Discovery d = questions::discover(o.questions_dir, o.discovery);
+    const size_t all_questions = d.questions.size() + d.problems.size();
+    apply_shard(d, o.shard_index, o.shard_count);
     report_problems(d);
-    if (d.questions.empty() && d.problems.empty()) {
+    if (d.questions.empty() && d.problems.empty() && all_questions > 0) {
+        spdlog::warn("shard {}/{} holds none of the {} question(s)", o.shard_index, o.shard_count, all_questions);
+    } else if (d.questions.empty() && d.problems.empty()) {
         throw Error(ErrorCode::Config, "no questions found under " + o.questions_dir.string() +
                                            ": expected <domain>_task/<task_id>/ folders holding "
                                            "first_frame.png and prompt.txt");
@@ -216,7 +254,10 @@ BatchReport run_batch(const BatchOptions& o) {
         Job& j = jobs[i];
         fs::path tdir = runs::task_dir(o.output_dir, j.model->name, j.question->domain, j.question->id);
         // Leftovers of killed workers go now, also beside runs that will be skipped.
-        if (!o.dry_run) runs::remove_stale_partials(tdir);
+        if (!o.dry_run) {
+            runs::remove_stale_partials(tdir);
+            runs::remove_dead_claim(tdir);
+        }
         auto past = runs::latest_run(tdir, j.model->name, j.question->id);
         if (!past) return;
         j.previous_run = past->run_id;
@@ -260,22 +301,73 @@ BatchReport run_batch(const BatchOptions& o) {
     ro.params = o.params;
     ro.batch_id = batch_id;
     ro.cancel = o.cancel;
+    ro.contact_sheet = o.contact_sheet;
+    ro.contact_sheet_frames = o.contact_sheet_frames;
     std::atomic<bool> interrupted{false};
+    auto cancelled = [&] { return o.cancel && o.cancel->load(); };
     {
         runs::Progress progress(jobs.size(), skipped, !o.quiet);
-        parallel_for(jobs.size(), o.jobs, [&](size_t i) {
+        runs::Heartbeat heartbeat(timing.heartbeat);
+        // One job under the question's claim. False when another live worker holds the claim.
+        auto attempt = [&](size_t i) -> bool {
             Job& j = jobs[i];
-            if (j.plan == Plan::Skip) return;
-            if (o.cancel && o.cancel->load()) {
+            if (cancelled()) {
                 interrupted = true;
-                return;
+                return true;
             }
-            j.result = runner.run_question(*j.model, *j.question, ro);
+            fs::path tdir = runs::task_dir(o.output_dir, j.model->name, j.question->domain, j.question->id);
+            runs::ClaimHolder holder;
+            std::unique_ptr<runs::QuestionClaim> claim;
+            try {
+                claim = runs::QuestionClaim::try_acquire(tdir, timing, &holder);
+            } catch (const Error& e) {
+                j.result.error_code = e.code();
+                j.result.error_message = e.what();
+                j.status = "refused";
+                progress.job_finished(false);
+                spdlog::error("{}: FAILED ({}): {}", job_label(j), to_string(e.code()), e.what());
+                return true;
+            }
+            if (!claim) {
+                spdlog::debug("{}: another worker is on it ({})", job_label(j), holder.describe());
+                return false;
+            }
+            // Another worker may have run it between our planning and our claim.
+            auto latest = runs::latest_run(tdir, j.model->name, j.question->id);
+            if ((latest ? latest->run_id : std::string()) != j.previous_run) {
+                j.status = "skipped";
+                j.note = latest->success ? "done by another worker (" + latest->run_id + ")"
+                                         : "another worker's run " + latest->run_id +
+                                               " failed; the next batch retries it";
+                progress.job_skipped();
+                spdlog::debug("skip {}: {}", job_label(j), j.note);
+                return true;
+            }
+            heartbeat.add(claim.get());
+            RunOptions mine = ro;
+            const runs::QuestionClaim* held = claim.get();
+            mine.still_claimed = [held] { return held->held(); };
+            j.result = runner.run_question(*j.model, *j.question, mine);
+            heartbeat.remove(claim.get());
+            claim.reset();
+            if (!j.result.attempted) {
+                // A refused question leaves no folders (the claim had to create them); only empty
+                // ones go, so another worker's run is never touched.
+                std::error_code rm_ec;
+                for (fs::path p = tdir; p != o.output_dir && fs::remove(p, rm_ec);) p = p.parent_path();
+            }
+
             const auto& r = j.result;
+            if (r.claim_lost) {
+                j.status = "not_run";
+                j.note = r.error_message;
+                spdlog::warn("{}: {}", job_label(j), r.error_message);
+                return true;
+            }
             if (r.error_code == ErrorCode::Cancelled) {
                 interrupted = true;
                 j.status = "not_run";
-                return;
+                return true;
             }
             j.status = r.success ? "success" : (r.attempted ? "failed" : "refused");
             progress.job_finished(r.success);
@@ -287,7 +379,41 @@ BatchReport run_batch(const BatchOptions& o) {
             } else {
                 spdlog::error("{}: FAILED ({}): {}", where, to_string(*r.error_code), r.error_message);
             }
-        });
+            return true;
+        };
+
+        std::mutex busy_mutex;
+        std::vector<size_t> busy;
+        auto pass = [&](const std::vector<size_t>& todo) {
+            std::vector<size_t> again;
+            parallel_for(todo.size(), o.jobs, [&](size_t k) {
+                if (attempt(todo[k])) return;
+                std::lock_guard<std::mutex> lock(busy_mutex);
+                again.push_back(todo[k]);
+            });
+            std::sort(again.begin(), again.end());
+            return again;
+        };
+        std::vector<size_t> todo;
+        for (size_t i = 0; i < jobs.size(); ++i) {
+            if (jobs[i].plan != Plan::Skip) todo.push_back(i);
+        }
+        busy = pass(todo);
+        // Questions that other workers hold: wait until they finish them (then they are skipped) or
+        // go silent (then their claims are taken over), so that this worker ends with none left.
+        if (!busy.empty()) {
+            spdlog::info("{} question(s) are being generated by other workers; waiting for them", busy.size());
+        }
+        const auto poll = std::clamp<std::chrono::milliseconds>(timing.heartbeat / 2, std::chrono::milliseconds(50),
+                                                                std::chrono::milliseconds(2000));
+        while (!busy.empty() && !cancelled()) {
+            for (auto waited = std::chrono::milliseconds(0); waited < poll && !cancelled();
+                 waited += std::chrono::milliseconds(50)) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+            busy = pass(busy);
+        }
+        if (!busy.empty()) interrupted = true;
     }
     if (o.cancel && o.cancel->load()) interrupted = true;
 

@@ -3,12 +3,15 @@
 #include <chrono>
 #include <condition_variable>
 
+#include <spdlog/spdlog.h>
+
 #include "vmeval/core/fs.hpp"
 #include "vmeval/core/hash.hpp"
 #include "vmeval/core/time.hpp"
 #include "vmeval/http/http.hpp"
 #include "vmeval/runs/layout.hpp"
 #include "vmeval/runs/metadata.hpp"
+#include "vmeval/video/contact_sheet.hpp"
 #include "vmeval/video/image.hpp"
 #include "vmeval/video/probe.hpp"
 
@@ -271,12 +274,37 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
                           {"bytes", static_cast<long long>(probe.bytes)},
                           {"sha256", sha256_file(video_path)}};
         phase_done("probe");
+        if (options.contact_sheet) {
+            // A convenience for people looking at results: failing to make it never fails the run.
+            const fs::path sheet = res.partial / video::kContactSheetFile;
+            try {
+                const double generate_s = phases[1].second;  // prepare, generate, probe
+                video::RunSheetRequest s{video_path, static_cast<int>(probe.frames), probe.fps,
+                                         &first, q.has_final_frame() ? &last : nullptr, model.name,
+                                         q.domain + "/" + q.id, q.prompt, generate_s,
+                                         options.contact_sheet_frames};
+                video::write_contact_sheet(sheet, s);
+                meta["contact_sheet"] = video::kContactSheetFile;
+            } catch (const std::exception& e) {
+                std::error_code ec;
+                fs::remove(sheet, ec);
+                // The message names the video where it was while the run was being assembled.
+                std::string why = e.what();
+                for (size_t at; (at = why.find(res.partial.string())) != std::string::npos;) {
+                    why.replace(at, res.partial.string().size(), res.final.string());
+                }
+                meta["contact_sheet_error"] = http::redact(why);
+                spdlog::warn("{} {}: no contact sheet: {}", model.name, q.id,
+                             meta["contact_sheet_error"].get<std::string>());
+            }
+            phase_done("contact_sheet");
+        }
         meta["status"] = "success";
         r.success = true;
     } catch (const Error& e) {
         if (e.code() == ErrorCode::Cancelled) {
             std::error_code ec;
-            fs::remove_all(res.partial, ec);
+            runs::discard_folder(res.partial);
             r.attempted = false;
             return refuse(ErrorCode::Cancelled, e.what());
         }
@@ -304,12 +332,23 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
                        {"duration_s", r.seconds},
                        {"phases", phases_json(phases)},
                        {"model_phases", model_phases}};
+    if (options.still_claimed && !options.still_claimed()) {
+        std::error_code ec;
+        runs::discard_folder(res.partial);
+        r.success = false;
+        r.attempted = false;
+        r.claim_lost = true;
+        r.run_id.clear();
+        r.error_code = ErrorCode::Cancelled;
+        r.error_message = "another worker took over this question (our claim went stale); run dropped";
+        return r;
+    }
     try {
         runs::write_metadata(res.partial, meta);
         runs::publish_run(res);
     } catch (const Error& e) {
         std::error_code ec;
-        fs::remove_all(res.partial, ec);
+        runs::discard_folder(res.partial);
         r.success = false;
         r.run_id.clear();
         r.error_code = e.code();

@@ -188,7 +188,16 @@ void remove_stale_partials(const fs::path& task_dir) {
             doomed.push_back(entry.path());
         }
     }
-    for (const auto& p : doomed) fs::remove_all(p, ec);
+    for (const auto& p : doomed) discard_folder(p);
+}
+
+void discard_folder(const fs::path& dir) {
+    static std::atomic<unsigned> counter{0};
+    fs::path aside = dir.parent_path() / (std::string(kClaimPrefix) + std::to_string(::getpid()) + "-x" +
+                                          std::to_string(counter++) + "-" + hostname());
+    if (::rename(dir.c_str(), aside.c_str()) != 0) return;  // gone already, or someone else's now
+    std::error_code ec;
+    fs::remove_all(aside, ec);
 }
 
 std::vector<RunName> list_runs(const fs::path& task_dir, const std::string& model,

@@ -29,7 +29,9 @@ std::optional<nlohmann::json> read_metadata(const std::filesystem::path& run_dir
         return std::nullopt;
     }
     auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || j.value("schema", "") != kMetadataSchema) {
+    // value("schema", "") would throw on a non-string schema: compare the JSON values instead.
+    if (j.is_discarded() || !j.is_object() || !j.contains("schema") ||
+        j["schema"] != kMetadataSchema) {
         return std::nullopt;
     }
     return j;

@@ -25,6 +25,14 @@ void Progress::job_finished(bool success) {
     if (enabled_) draw();
 }
 
+void Progress::job_skipped() {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        skipped_ += 1;
+    }
+    if (enabled_) draw();
+}
+
 size_t Progress::position() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return skipped_ + done_ + failed_;

@@ -107,7 +107,8 @@ TaskState state_of(const fs::path& out, const Task& t) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(tdir, ec)) {
         std::string name = e.path().filename().string();
-        if (name.rfind(runs::kPartialPrefix, 0) == 0 || name.rfind(".claim-", 0) == 0) {
+        if (name.rfind(runs::kPartialPrefix, 0) == 0 || name.rfind(".claim-", 0) == 0 ||
+            name == ".working") {
             s.partials.push_back(e.path());
         } else {
             s.runs.push_back(name);

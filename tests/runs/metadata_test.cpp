@@ -271,7 +271,7 @@ TEST(RunMetadata, RunFolderHoldsVideoQuestionAndMetadataOnly) {
     EXPECT_EQ(r.run_dir,
               runs::task_dir(dir / "out", "baseline-still", "maze", "maze_0001") / r.run_id);
     EXPECT_EQ(entry_names(r.run_dir),
-              (std::set<std::string>{"metadata.json", "question", "video"}));
+              (std::set<std::string>{"contact_sheet.png", "metadata.json", "question", "video"}));
     EXPECT_EQ(entry_names(r.run_dir / "video"), std::set<std::string>{"generated_video.mp4"});
     EXPECT_EQ(entry_names(r.run_dir / "question"),
               (std::set<std::string>{"first_frame.png", "prompt.txt", "final_frame.png",

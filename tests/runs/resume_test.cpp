@@ -205,6 +205,46 @@ TEST(LatestRun, SuccessStatusWithoutOutputIsNotSuccess) {
     EXPECT_FALSE(again->success);
 }
 
+// Found by tests/fuzz/metadata_fuzz.cpp: a metadata.json with a field of the wrong type threw
+// nlohmann::type_error out of latest_run (or converted a huge float to int, undefined behaviour)
+// instead of making the run count as not done.
+TEST(LatestRun, WrongTypesInMetadataAreNotSuccess) {
+    Fixture f;
+    ASSERT_EQ(vmeval::run_batch(f.options()).exit_code, 0);
+    auto past = runs::latest_run(f.tdir("maze", "maze_0000"), kStill, "maze_0000");
+    ASSERT_TRUE(past && past->success);
+    const json good = *runs::read_metadata(past->dir);
+    const std::vector<std::pair<std::string, json>> edits = {
+        {"/schema", 5},
+        {"/status", 5},
+        {"/status", json::array()},
+        {"/output/frames", "16"},
+        {"/output/frames", 1e300},
+        {"/output/bytes", -1e300},
+        {"/output/bytes", json::object()},
+    };
+    for (const auto& [where, value] : edits) {
+        SCOPED_TRACE(where + " = " + value.dump());
+        json m = good;
+        m[json::json_pointer(where)] = value;
+        runs::write_metadata(past->dir, m);
+        std::optional<runs::PastRun> again;
+        ASSERT_NO_THROW(again = runs::latest_run(f.tdir("maze", "maze_0000"), kStill, "maze_0000"));
+        ASSERT_TRUE(again.has_value());
+        EXPECT_FALSE(again->success);
+        EXPECT_FALSE(again->why.empty());
+    }
+    json failed = good;
+    failed["status"] = "failed";
+    failed["error"] = {{"code", "generation"}, {"message", 42}};
+    runs::write_metadata(past->dir, failed);
+    std::optional<runs::PastRun> again;
+    ASSERT_NO_THROW(again = runs::latest_run(f.tdir("maze", "maze_0000"), kStill, "maze_0000"));
+    ASSERT_TRUE(again.has_value());
+    EXPECT_FALSE(again->success);
+    EXPECT_EQ(again->why, "failed");
+}
+
 TEST(LatestRun, FailedRunIsNotSuccessAndSaysWhy) {
     Fixture f;
     std::atomic<bool> failing{true};

@@ -65,6 +65,17 @@ def main():
         if run_validator.is_valid(broken):
             raise SystemExit("schema accepted a success without output")
 
+        # Every successful run from the real binary has its contact sheet, and the file is there.
+        for path in out.rglob("metadata.json"):
+            doc = load(path)
+            if doc["status"] == "success" and (doc.get("contact_sheet") != "contact_sheet.png"
+                                               or not (path.parent / "contact_sheet.png").is_file()):
+                raise SystemExit(f"{path}: successful run without contact_sheet.png")
+        failed = next(load(p) for p in samples.rglob("metadata.json") if load(p)["status"] == "failed")
+        failed["contact_sheet"] = "contact_sheet.png"
+        if run_validator.is_valid(failed):
+            raise SystemExit("schema accepted a contact sheet on a failed run")
+
     print(f"validated {statuses['success']} successful and {statuses['failed']} failed runs, "
           f"{batches} batch summaries")
 

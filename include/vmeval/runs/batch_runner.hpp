@@ -24,12 +24,18 @@ struct BatchOptions {
     bool dry_run = false;
     bool force = false;     ///< make a new run even when the latest one succeeded (old runs are kept)
     int jobs = 1;           ///< questions generated at once
+    /// Static split: this worker takes the questions whose position in the sorted list is
+    /// congruent to shard_index modulo shard_count (0/1: every question).
+    int shard_index = 0;
+    int shard_count = 1;
     std::uint64_t seed = kDefaultSeed;
     Params params;
     bool quiet = false;     ///< no per-question lines and no summary table
     bool verbose = false;   ///< list every planned job in a dry run
     std::vector<std::string> command_line;  ///< recorded in the batch summary
     const std::atomic<bool>* cancel = nullptr;
+    bool contact_sheet = true;  ///< contact_sheet.png in every successful run
+    int contact_sheet_frames = video::kDefaultContactSheetFrames;
     /// Runner to use (with wrappers added through use_wrapper); null = a fresh one.
     InferenceRunner* runner = nullptr;
 };

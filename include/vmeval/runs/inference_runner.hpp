@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -16,6 +17,7 @@
 #include "vmeval/models/model.hpp"
 #include "vmeval/questions/question.hpp"
 #include "vmeval/registry/registry.hpp"
+#include "vmeval/video/contact_sheet.hpp"
 
 namespace vmeval {
 
@@ -32,6 +34,11 @@ struct RunOptions {
     Params params;                           ///< model parameters (--param key=value)
     std::string batch_id;                    ///< recorded in metadata.json when set
     const std::atomic<bool>* cancel = nullptr;
+    bool contact_sheet = true;               ///< write contact_sheet.png beside a successful video
+    int contact_sheet_frames = video::kDefaultContactSheetFrames;  ///< generated frames it shows
+    /// Asked just before a finished run is published; false drops the run (the batch's claim on the
+    /// question was taken over by another worker, which will make its own run).
+    std::function<bool()> still_claimed;
 };
 
 /// The outcome of one generation. A run folder exists when `run_dir` is not empty: successful and
@@ -39,6 +46,7 @@ struct RunOptions {
 struct RunResult {
     bool success = false;
     bool attempted = false;                  ///< the model was called (a failure here is a failed run)
+    bool claim_lost = false;                 ///< dropped because still_claimed() said no
     std::string run_id;
     std::filesystem::path run_dir;
     std::filesystem::path video_path;        ///< empty unless success

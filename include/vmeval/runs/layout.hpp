@@ -58,6 +58,11 @@ void publish_run(const Reservation& r);
 /// alive (a killed worker). Folders of live processes and other hosts are left alone.
 void remove_stale_partials(const fs::path& task_dir);
 
+/// Deletes a leftover folder so that two workers deleting it at once cannot leave half of it: it is
+/// first renamed to a private `.claim-<pid>-...` name (only one rename wins; the others do nothing),
+/// then removed. If this process dies midway, the rest is attributed to it and cleaned later.
+void discard_folder(const fs::path& dir);
+
 /// Completed run folders of this model and task, oldest first (by stamp, then suffix).
 std::vector<RunName> list_runs(const fs::path& task_dir, const std::string& model,
                                const std::string& task_id);

@@ -13,6 +13,8 @@ public:
     Progress(size_t total, size_t already_skipped, bool enabled);
     ~Progress();
     void job_finished(bool success);
+    /// A job that turned out to need nothing (another worker did it meanwhile).
+    void job_skipped();
     /// "12/100 done · 1 failed · 40 skipped · 2.1/s · ETA 42s"
     std::string line() const;
     /// Position of the next finished job, for "[k/N]" prefixes.
