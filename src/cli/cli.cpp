@@ -31,6 +31,8 @@ std::unique_ptr<CLI::App> build_cli(Options& o) {
         "  vmeval generate --questions-dir examples/questions --output-dir outputs\n"
         "  vmeval generate -m veo-3.0-generate,kling-v2.1 --jobs 8 --task-id maze_0000\n"
         "  vmeval models\n"
+        "  vmeval doctor -m svd,veo-3.1-generate   (what is missing, and the fix)\n"
+        "  vmeval pull svd --dry-run               (weights from the Hugging Face Hub)\n"
         "  vmeval validate --questions-dir questions\n"
         "  vmeval report --output-dir outputs      (then open outputs/_report/index.html)\n"
         "  vmeval mock-api --port 8000 &  export VMEVAL_MOCK_API=http://127.0.0.1:8000\n"
@@ -40,6 +42,8 @@ std::unique_ptr<CLI::App> build_cli(Options& o) {
     setup_validate_command(*app, o);
     setup_mock_api_command(*app, o);
     setup_report_command(*app, o);
+    setup_doctor_command(*app, o);
+    setup_pull_command(*app, o);
     return app;
 }
 
@@ -66,6 +70,8 @@ int run(int argc, char** argv) {
         if (app->got_subcommand("validate")) return run_validate(o);
         if (app->got_subcommand("mock-api")) return run_mock_api(o);
         if (app->got_subcommand("report")) return run_report(o);
+        if (app->got_subcommand("doctor")) return run_doctor(o);
+        if (app->got_subcommand("pull")) return run_pull(o);
         std::fputs(app->help().c_str(), stdout);
         return 2;
     } catch (const Error& e) {

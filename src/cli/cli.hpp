@@ -61,13 +61,28 @@ struct ReportOptions {
     double interval_s = 5.0;
 };
 
+struct DoctorOptions {
+    std::vector<std::string> models;
+    bool json = false;
+};
+
+struct PullOptions {
+    std::vector<std::string> models;  ///< names, globs, families, or org/name repository ids
+    std::string dir;                  ///< plain folder instead of the Hugging Face cache
+    std::string revision;
+    int jobs = 4;
+    bool dry_run = false;
+};
+
 /// Everything the command line can say; the parser writes into it.
 struct Options {
     GenerateOptions generate;
     ModelsOptions models;
     ValidateOptions validate;
     MockApiOptions mock;
+    DoctorOptions doctor;
     ReportOptions report;
+    PullOptions pull;
     int verbose = 0;
     bool quiet = false;
     bool list_models = false;  ///< the original's `--list-models`, accepted at the top level too
@@ -89,12 +104,16 @@ void setup_validate_command(CLI::App& app, Options& options);
 void setup_mock_api_command(CLI::App& app, Options& options);
 void setup_report_command(CLI::App& app, Options& options);
 int run_generate(const Options& options);
+void setup_doctor_command(CLI::App& app, Options& options);
+int run_doctor(const Options& options);
 /// `generate --gpus a,b,...`: one worker process per GPU over the same output folder.
 int run_gpu_workers(const Options& options);
 int run_models(const Options& options);
 int run_validate(const Options& options);
 int run_mock_api(const Options& options);
 int run_report(const Options& options);
+void setup_pull_command(CLI::App& app, Options& options);
+int run_pull(const Options& options);
 
 /// Set by SIGINT/SIGTERM while `generate` runs.
 std::atomic<bool>& interrupted();

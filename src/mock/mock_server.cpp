@@ -340,6 +340,7 @@ int MockServer::start() {
     register_sora(s, *ctx_);
     register_runway(s, *ctx_);
     register_s3(s, *ctx_);
+    register_hub(s, *ctx_);
 
     const auto& o = ctx_->options();
     if (o.port == 0) {

@@ -139,6 +139,9 @@ void register_kling(httplib::Server& server, MockContext& ctx);
 void register_sora(httplib::Server& server, MockContext& ctx);
 void register_runway(httplib::Server& server, MockContext& ctx);
 void register_s3(httplib::Server& server, MockContext& ctx);
+void register_hub(httplib::Server& server, MockContext& ctx);
+/// File bodies the mock Hub has served (GET /hub/.../resolve/...), for tests of "nothing to download".
+int hub_file_requests();
 
 /// The server: all providers on one port, on its own threads.
 class MockServer {

@@ -11,5 +11,6 @@ inline constexpr const char* kKlingPrefix = "/kling";
 inline constexpr const char* kSoraPrefix = "/openai/v1";
 inline constexpr const char* kRunwayPrefix = "/runway";
 inline constexpr const char* kS3Prefix = "/s3";
+inline constexpr const char* kHubPrefix = "/hub";  ///< HF_ENDPOINT=<mock>/hub
 
 }  // namespace vmeval::mock
