@@ -4,7 +4,6 @@
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
-#include <zlib.h>
 
 #include "vmeval/core/env.hpp"
 
@@ -272,57 +271,6 @@ std::string base64(const std::string& bytes) {
     return out;
 }
 
-namespace {
-
-void put_be32(std::string& out, std::uint32_t v) {
-    out += static_cast<char>(v >> 24);
-    out += static_cast<char>(v >> 16);
-    out += static_cast<char>(v >> 8);
-    out += static_cast<char>(v);
-}
-
-void put_chunk(std::string& out, const char* type, const std::string& data) {
-    put_be32(out, static_cast<std::uint32_t>(data.size()));
-    std::string body = std::string(type, 4) + data;
-    out += body;
-    put_be32(out, static_cast<std::uint32_t>(
-                      crc32(0, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size()))));
-}
-
-}  // namespace
-
-std::string encode_png(const video::Image& image) {
-    // zlib rather than stb's own deflate: stb's took half of a whole API batch's CPU time.
-    // Every row uses the Sub filter, which suits both flat drawings and photographs.
-    const size_t stride = static_cast<size_t>(image.width) * 3;
-    std::string raw;
-    raw.reserve((stride + 1) * image.height);
-    for (int y = 0; y < image.height; ++y) {
-        const std::uint8_t* row = image.row(y);
-        raw += static_cast<char>(1);
-        for (size_t x = 0; x < stride; ++x) {
-            std::uint8_t left = x >= 3 ? row[x - 3] : 0;
-            raw += static_cast<char>(static_cast<std::uint8_t>(row[x] - left));
-        }
-    }
-    uLongf size = compressBound(static_cast<uLong>(raw.size()));
-    std::string packed(size, '\0');
-    if (compress2(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(raw.data()),
-                  static_cast<uLong>(raw.size()), 6) != Z_OK) {
-        throw Error(ErrorCode::Internal, "cannot compress a PNG in memory");
-    }
-    packed.resize(size);
-
-    std::string out("\x89PNG\r\n\x1a\n", 8);
-    std::string ihdr;
-    put_be32(ihdr, static_cast<std::uint32_t>(image.width));
-    put_be32(ihdr, static_cast<std::uint32_t>(image.height));
-    ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB, deflate, no interlace
-    put_chunk(out, "IHDR", ihdr);
-    put_chunk(out, "IDAT", packed);
-    put_chunk(out, "IEND", "");
-    return out;
-}
 
 video::Image letterbox(const video::Image& image, int width, int height, std::uint8_t fill) {
     double scale = std::min(static_cast<double>(width) / image.width, static_cast<double>(height) / image.height);

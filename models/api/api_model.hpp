@@ -14,6 +14,7 @@
 #include "vmeval/http/http.hpp"
 #include "vmeval/models/model.hpp"
 #include "vmeval/registry/registry.hpp"
+#include "vmeval/video/png_encode.hpp"
 
 namespace vmeval::api {
 
@@ -122,8 +123,6 @@ nlohmann::json parse_json(const std::string& what, const http::Response& respons
 /// Standard base64 (with padding) of bytes, for inline images.
 std::string base64(const std::string& bytes);
 
-/// PNG bytes of an image (stb), for uploads.
-std::string encode_png(const video::Image& image);
 
 /// The image letterboxed onto a `width` x `height` canvas of `fill` (scaled to fit, centred).
 video::Image letterbox(const video::Image& image, int width, int height, std::uint8_t fill);

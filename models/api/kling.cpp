@@ -104,7 +104,7 @@ video::Image prepare_image(const video::Image& in, std::string& png) {
         if (w > kMaxAspect * h) h = static_cast<int>(std::ceil(w / kMaxAspect));
         if (h > kMaxAspect * w) w = static_cast<int>(std::ceil(h / kMaxAspect));
         video::Image out = (w == in.width && h == in.height) ? in : letterbox(in, w, h, 255);
-        png = encode_png(out);
+        png = video::encode_png(out);
         if (png.size() <= kMaxImageBytes) return out;
         if (attempt >= 8 || std::min(w, h) <= kMinSide) {
             throw Error(ErrorCode::InvalidQuestion,

@@ -183,7 +183,7 @@ protected:
                                       : settings_.aspect_ratio;
         bool letterboxed = false;
         const video::Image prepared = fit(img, ratio, letterboxed);
-        const std::string png = encode_png(prepared);
+        const std::string png = video::encode_png(prepared);
 
         std::string url;
         json handle = publish(png, url, stats);

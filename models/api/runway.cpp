@@ -217,7 +217,7 @@ protected:
         // PNG keeps thin lines exact. JPEG is the fallback should a URI pass Runway's limit; with
         // today's ratios even pure noise at 1584x672 stays near 4.3 MB as PNG.
         std::string format = "png";
-        std::string bytes = encode_png(canvas);
+        std::string bytes = video::encode_png(canvas);
         std::string uri = "data:image/png;base64," + base64(bytes);
         for (int quality : {92, 85, 75, 60}) {
             if (uri.size() <= kMaxDataUri) break;

@@ -18,6 +18,7 @@
 #include "src/mock/prefixes.hpp"
 #include "vmeval/core/env.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/core/url.hpp"
 #include "vmeval/core/fs.hpp"
 #include "vmeval/core/hash.hpp"
 
@@ -115,21 +116,7 @@ std::string to_hex(std::string_view bytes) {
     return out;
 }
 
-std::string uri_encode(std::string_view text, bool encode_slash) {
-    static const char* kDigits = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : text) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-            (c == '/' && !encode_slash)) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kDigits[c >> 4];
-            out += kDigits[c & 15];
-        }
-    }
-    return out;
-}
+std::string uri_encode(std::string_view text, bool encode_slash) { return percent_encode(text, !encode_slash); }
 
 std::string percent_decode(std::string_view text) {
     std::string out;

@@ -155,7 +155,7 @@ protected:
         Size size = forced_size_.empty()
                         ? (img.height > img.width ? Size{720, 1280} : Size{1280, 720})
                         : parse_size(forced_size_);
-        std::string png = encode_png(letterbox(img, size.width, size.height, kLetterboxGrey));
+        std::string png = video::encode_png(letterbox(img, size.width, size.height, kLetterboxGrey));
 
         http::Request r = authed("POST", env().base_url + "/videos");
         // Makes the create safe to retry where the server honours it (the original sent one too).

@@ -291,7 +291,7 @@ protected:
         json body = {
             {"instances", json::array({{{"prompt", request.prompt},
                                         {"image",
-                                         {{"bytesBase64Encoded", base64(encode_png(padded))},
+                                         {{"bytesBase64Encoded", base64(video::encode_png(padded))},
                                           {"mimeType", "image/png"}}}}})},
             {"parameters", parameters}};
 

@@ -1,11 +1,12 @@
-#include <cstdio>
+#include "vmeval/weights/pull.hpp"
+
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
+#include <cstdio>
 
 #include "cli/cli.hpp"
 #include "vmeval/registry/registry.hpp"
-#include "vmeval/weights/pull.hpp"
 
 namespace vmeval::cli {
 
@@ -13,15 +14,22 @@ void setup_pull_command(CLI::App& app, Options& o) {
     auto* cmd = app.add_subcommand(
         "pull", "Download the weights local models need from the Hugging Face Hub into its cache");
     cmd->add_option("models", o.pull.models,
-                    "Local models (names, families, globs such as 'wan-*', all-local) or repository ids org/name")
+                    "Local models (names, families, globs such as 'wan-*', all-local) or "
+                    "repository ids org/name")
         ->required();
-    cmd->add_option("--dir", o.pull.dir,
-                    "Plain folder (<dir>/<org>--<name>/...) instead of the Hugging Face cache ($HF_HOME/hub)");
-    cmd->add_option("--revision", o.pull.revision, "Branch, tag or commit of every repository (default: main)");
-    cmd->add_option("-j,--jobs", o.pull.jobs, "Files downloaded at once")->capture_default_str()->check(CLI::Range(1, 32));
-    cmd->add_flag("--dry-run", o.pull.dry_run, "List the files and the space needed; download nothing");
+    cmd->add_option(
+        "--dir", o.pull.dir,
+        "Plain folder (<dir>/<org>--<name>/...) instead of the Hugging Face cache ($HF_HOME/hub)");
+    cmd->add_option("--revision", o.pull.revision,
+                    "Branch, tag or commit of every repository (default: main)");
+    cmd->add_option("-j,--jobs", o.pull.jobs, "Files downloaded at once")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 32));
+    cmd->add_flag("--dry-run", o.pull.dry_run,
+                  "List the files and the space needed; download nothing");
     cmd->footer(
-        "Environment: HF_HOME / HF_HUB_CACHE (where), HF_ENDPOINT (which Hub), HF_TOKEN (gated models),\n"
+        "Environment: HF_HOME / HF_HUB_CACHE (where), HF_ENDPOINT (which Hub), HF_TOKEN (gated "
+        "models),\n"
         "HF_HUB_OFFLINE=1 (check the cache only). An interrupted pull resumes where it stopped.");
 }
 

@@ -142,6 +142,8 @@ void register_s3(httplib::Server& server, MockContext& ctx);
 void register_hub(httplib::Server& server, MockContext& ctx);
 /// File bodies the mock Hub has served (GET /hub/.../resolve/...), for tests of "nothing to download".
 int hub_file_requests();
+/// Those of them that asked for a byte range (resumed downloads).
+int hub_range_requests();
 
 /// The server: all providers on one port, on its own threads.
 class MockServer {

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "src/report/page_assets.hpp"
+#include "vmeval/core/url.hpp"
 #include "vmeval/core/time.hpp"
 #include "vmeval/report/report.hpp"
 
@@ -33,22 +34,7 @@ std::string html_escape(std::string_view text) {
     return out;
 }
 
-std::string url_path(std::string_view rel) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : rel) {
-        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                     c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
-        if (plain) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+std::string url_path(std::string_view rel) { return percent_encode(rel, true); }
 
 namespace {
 

@@ -15,34 +15,21 @@ extern "C" {
 }
 
 #include "vmeval/core/error.hpp"
+#include "src/video/av_handles.hpp"
 
 namespace vmeval::video {
 
 namespace {
 
+using av::CodecDeleter;
+using av::FrameDeleter;
+using av::InputCloser;
+using av::PacketDeleter;
+using av::SwsDeleter;
+std::string av_error_text(int err) { return av::error_text(err); }
+
 namespace fs = std::filesystem;
 
-struct InputCloser {
-    void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
-};
-struct CodecDeleter {
-    void operator()(AVCodecContext* ctx) const { avcodec_free_context(&ctx); }
-};
-struct FrameDeleter {
-    void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketDeleter {
-    void operator()(AVPacket* pkt) const { av_packet_free(&pkt); }
-};
-struct SwsDeleter {
-    void operator()(SwsContext* ctx) const { sws_freeContext(ctx); }
-};
-
-std::string av_error_text(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(err, buf, sizeof(buf));
-    return buf;
-}
 
 [[noreturn]] void fail(const fs::path& path, const std::string& why) {
     throw Error(ErrorCode::Video, "cannot read frames of " + path.string() + ": " + why);

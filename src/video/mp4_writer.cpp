@@ -16,10 +16,17 @@ extern "C" {
 }
 
 #include "vmeval/core/error.hpp"
+#include "src/video/av_handles.hpp"
 
 namespace vmeval::video {
 
 namespace {
+
+using av::CodecDeleter;
+using av::FrameDeleter;
+using av::PacketDeleter;
+using av::SwsDeleter;
+std::string av_error_text(int err) { return av::error_text(err); }
 
 struct FormatDeleter {
     void operator()(AVFormatContext* ctx) const {
@@ -27,24 +34,6 @@ struct FormatDeleter {
         avformat_free_context(ctx);
     }
 };
-struct CodecDeleter {
-    void operator()(AVCodecContext* ctx) const { avcodec_free_context(&ctx); }
-};
-struct FrameDeleter {
-    void operator()(AVFrame* frame) const { av_frame_free(&frame); }
-};
-struct PacketDeleter {
-    void operator()(AVPacket* pkt) const { av_packet_free(&pkt); }
-};
-struct SwsDeleter {
-    void operator()(SwsContext* ctx) const { sws_freeContext(ctx); }
-};
-
-std::string av_error_text(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(err, buf, sizeof(buf));
-    return buf;
-}
 
 void quiet_ffmpeg() {
     // libx264 prints its settings and statistics at info level; one line per video is noise in

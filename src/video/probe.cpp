@@ -13,25 +13,18 @@ extern "C" {
 }
 
 #include "vmeval/core/error.hpp"
+#include "src/video/av_handles.hpp"
 
 namespace vmeval::video {
 
 namespace {
 
+using av::InputCloser;
+using av::PacketDeleter;
+std::string av_error_text(int err) { return av::error_text(err); }
+
 namespace fs = std::filesystem;
 
-struct InputCloser {
-    void operator()(AVFormatContext* ctx) const { avformat_close_input(&ctx); }
-};
-struct PacketDeleter {
-    void operator()(AVPacket* pkt) const { av_packet_free(&pkt); }
-};
-
-std::string av_error_text(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = {};
-    av_strerror(err, buf, sizeof(buf));
-    return buf;
-}
 
 [[noreturn]] void fail(const fs::path& path, const std::string& why) {
     throw Error(ErrorCode::Video, path.string() + " is not a usable video: " + why);

@@ -28,19 +28,21 @@ fs::path hub_cache_dir() {
 
 fs::path repo_cache_dir(const std::string& repo_id, const fs::path& cache) {
     std::string name = "models--" + repo_id;
-    for (size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos; pos += 2) name.replace(pos, 1, "--");
+    for (size_t pos = 0; (pos = name.find('/', pos)) != std::string::npos; pos += 2)
+        name.replace(pos, 1, "--");
     return cache / name;
 }
 
 bool is_commit_hash(const std::string& revision) {
-    return revision.size() == 40 && std::all_of(revision.begin(), revision.end(), [](unsigned char c) {
-               return std::isdigit(c) || (c >= 'a' && c <= 'f');
-           });
+    return revision.size() == 40 &&
+           std::all_of(revision.begin(), revision.end(),
+                       [](unsigned char c) { return std::isdigit(c) || (c >= 'a' && c <= 'f'); });
 }
 
 std::string cached_commit(const fs::path& repo_dir, const std::string& revision) {
     std::error_code ec;
-    if (is_commit_hash(revision) && fs::is_directory(repo_dir / "snapshots" / revision, ec)) return revision;
+    if (is_commit_hash(revision) && fs::is_directory(repo_dir / "snapshots" / revision, ec))
+        return revision;
     std::ifstream in(repo_dir / "refs" / revision);
     std::string commit;
     if (!(in >> commit) || !is_commit_hash(commit)) return "";
@@ -70,18 +72,21 @@ void write_ref(const fs::path& repo_dir, const std::string& revision, const std:
     fs_util::write_file_atomic(ref, commit);
 }
 
-void link_snapshot_file(const fs::path& repo_dir, const std::string& commit, const std::string& path,
-                        const std::string& etag) {
+void link_snapshot_file(const fs::path& repo_dir, const std::string& commit,
+                        const std::string& path, const std::string& etag) {
     fs::path link = repo_dir / "snapshots" / commit / path;
     std::error_code ec;
     fs::create_directories(link.parent_path(), ec);
-    if (ec) throw Error(ErrorCode::Io, "cannot create " + link.parent_path().string() + ": " + ec.message());
+    if (ec)
+        throw Error(ErrorCode::Io,
+                    "cannot create " + link.parent_path().string() + ": " + ec.message());
     fs::path target = fs::path(repo_dir / "blobs" / etag).lexically_relative(link.parent_path());
     fs::remove(link, ec);
     fs::create_symlink(target, link, ec);
     if (ec) {
-        throw Error(ErrorCode::Io, "cannot link " + link.string() + " to its blob: " + ec.message() +
-                                       " (the cache folder must be on a file system with symlinks)");
+        throw Error(ErrorCode::Io,
+                    "cannot link " + link.string() + " to its blob: " + ec.message() +
+                        " (the cache folder must be on a file system with symlinks)");
     }
 }
 

@@ -6,11 +6,11 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
 
 #include "vmeval/core/env.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/core/url.hpp"
 #include "vmeval/core/version.hpp"
 #include "vmeval/http/http.hpp"
 #include "vmeval/weights/hub_cache.hpp"
@@ -31,26 +31,14 @@ struct FileCloser {
     void operator()(std::FILE* f) const { std::fclose(f); }
 };
 
-std::string escape_segment(const std::string& s, bool keep_slash) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || (keep_slash && c == '/')) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+std::string escape_segment(const std::string& s, bool keep_slash) { return percent_encode(s, keep_slash); }
 
-std::string status_message(long status, const std::string& repo, const HubConfig& hub, const std::string& what) {
+std::string status_message(long status, const std::string& repo, const HubConfig& hub,
+                           const std::string& what) {
     if (status == 401 || status == 403) return gated_message(repo, !hub.token.empty());
     if (status == 404) {
-        return what + ": not found on " + hub.endpoint + " (HTTP 404); check the repository name and " +
-               "--revision, or HF_ENDPOINT";
+        return what + ": not found on " + hub.endpoint +
+               " (HTTP 404); check the repository name and " + "--revision, or HF_ENDPOINT";
     }
     return what + ": HTTP " + std::to_string(status) + " from " + hub.endpoint;
 }
@@ -109,26 +97,32 @@ HubConfig hub_config_from_env() {
 
 std::string gated_message(const std::string& repo, bool have_token) {
     return "gated repository " + repo + ": " +
-           (have_token ? std::string("HF_TOKEN was refused; accept the model's licence on https://huggingface.co/") + repo +
-                             " with the account that owns the token, and check the token can read it"
-                       : std::string("accept its licence on https://huggingface.co/") + repo +
-                             " and set HF_TOKEN to an access token of that account");
+           (have_token
+                ? std::string("HF_TOKEN was refused; accept the model's licence on "
+                              "https://huggingface.co/") +
+                      repo +
+                      " with the account that owns the token, and check the token can read it"
+                : std::string("accept its licence on https://huggingface.co/") + repo +
+                      " and set HF_TOKEN to an access token of that account");
 }
 
 std::string resolve_url(const HubConfig& hub, const std::string& repo, const std::string& commit,
                         const std::string& path) {
-    return hub.endpoint + "/" + repo + "/resolve/" + escape_segment(commit, false) + "/" + escape_segment(path, true);
+    return hub.endpoint + "/" + repo + "/resolve/" + escape_segment(commit, false) + "/" +
+           escape_segment(path, true);
 }
 
 RepoListing list_repo(const HubConfig& hub, const std::string& repo, const std::string& revision) {
     auto transport = http::make_curl_transport();
     http::Client client(*transport, http::system_clock(), http::RetryPolicy{4, 0.5, 8.0, 30.0});
     http::Request req;
-    req.url = hub.endpoint + "/api/models/" + repo + "/revision/" + escape_segment(revision, false) + "?blobs=true";
+    req.url = hub.endpoint + "/api/models/" + repo + "/revision/" +
+              escape_segment(revision, false) + "?blobs=true";
     req.timeout_s = 60;
     if (!hub.token.empty()) req.headers.push_back({"Authorization", "Bearer " + hub.token});
     http::Response res = client.send(req);
-    if (!res.ok()) throw Error(ErrorCode::Http, status_message(res.status, repo, hub, repo + "@" + revision));
+    if (!res.ok())
+        throw Error(ErrorCode::Http, status_message(res.status, repo, hub, repo + "@" + revision));
     RepoListing out;
     try {
         auto j = nlohmann::json::parse(res.body);
@@ -144,23 +138,25 @@ RepoListing list_repo(const HubConfig& hub, const std::string& repo, const std::
                 f.size = s.value("size", std::uint64_t{0});
                 f.etag = s.value("blobId", std::string());
             }
-            if (f.etag.empty() || f.etag.find('/') != std::string::npos || f.path.find("..") != std::string::npos) {
+            if (f.etag.empty() || f.etag.find('/') != std::string::npos ||
+                f.path.find("..") != std::string::npos) {
                 throw Error(ErrorCode::Http, "bad entry for " + f.path);
             }
             out.files.push_back(std::move(f));
         }
     } catch (const std::exception& e) {
-        throw Error(ErrorCode::Http, "unexpected file list for " + repo + " from " + hub.endpoint + " (" + e.what() +
-                                         "); is HF_ENDPOINT a Hugging Face Hub?");
+        throw Error(ErrorCode::Http, "unexpected file list for " + repo + " from " + hub.endpoint +
+                                         " (" + e.what() + "); is HF_ENDPOINT a Hugging Face Hub?");
     }
     if (!is_commit_hash(out.commit)) {
-        throw Error(ErrorCode::Http, "the Hub answered no commit hash for " + repo + "@" + revision);
+        throw Error(ErrorCode::Http,
+                    "the Hub answered no commit hash for " + repo + "@" + revision);
     }
     return out;
 }
 
-void download_to_part(const HubConfig& hub, const std::string& repo, const std::string& url, const fs::path& part,
-                      std::atomic<std::uint64_t>& received) {
+void download_to_part(const HubConfig& hub, const std::string& repo, const std::string& url,
+                      const fs::path& part, std::atomic<std::uint64_t>& received) {
     static std::once_flag once;  // curl_global_init must run once, before any handle, on one thread
     std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
     std::unique_ptr<CURL, EasyDeleter> h(curl_easy_init());
@@ -172,7 +168,9 @@ void download_to_part(const HubConfig& hub, const std::string& repo, const std::
     std::error_code ec;
     if (fs::exists(part, ec)) sink.offset = fs::file_size(part, ec);
     std::unique_ptr<curl_slist, SlistDeleter> headers;
-    auto add = [&](const std::string& line) { headers.reset(curl_slist_append(headers.release(), line.c_str())); };
+    auto add = [&](const std::string& line) {
+        headers.reset(curl_slist_append(headers.release(), line.c_str()));
+    };
     // Authorization goes only to the Hub's own host: libcurl drops custom auth headers on redirects
     // to another host (the CDN the Hub redirects LFS files to).
     if (!hub.token.empty()) add("Authorization: Bearer " + hub.token);
@@ -195,7 +193,9 @@ void download_to_part(const HubConfig& hub, const std::string& repo, const std::
     CURLcode rc = curl_easy_perform(h.get());
     if (sink.status == 0) curl_easy_getinfo(h.get(), CURLINFO_RESPONSE_CODE, &sink.status);
     sink.file.reset();
-    if (sink.io_failed) throw Error(ErrorCode::Io, "cannot write " + part.string() + " (disk full or not writable?)");
+    if (sink.io_failed)
+        throw Error(ErrorCode::Io,
+                    "cannot write " + part.string() + " (disk full or not writable?)");
     if (sink.status == 416 && sink.offset > 0) return;  // already whole; the size check decides
     if (sink.status != 0 && sink.status != 200 && sink.status != 206) {
         throw Error(ErrorCode::Http, status_message(sink.status, repo, hub, http::redact(url)));

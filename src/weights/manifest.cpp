@@ -3,7 +3,6 @@
 #include <fnmatch.h>
 
 #include <cctype>
-
 #include <map>
 #include <set>
 
@@ -39,12 +38,16 @@ RepoSpec diffusers_repo(const std::string& repo, const std::string& variant = ""
     return RepoSpec{repo, "main", diffusers_allow(), variant};
 }
 
-std::string lvdm_manual(const std::string& repo, const std::string& folder, const std::string& size) {
+std::string lvdm_manual(const std::string& repo, const std::string& folder,
+                        const std::string& size) {
     return "its weights are an original lvdm checkpoint (model.ckpt, " + size +
            "), not a diffusers folder, so `vmeval pull` does not fetch them. Download "
-           "https://huggingface.co/" + repo + "/resolve/main/model.ckpt to weights/" + folder +
-           "/model.ckpt (e.g. `curl -L -C - -o weights/" + folder + "/model.ckpt <that URL>`) or run "
-           "`hf download " + repo + " model.ckpt --local-dir weights/" + folder + "`.";
+           "https://huggingface.co/" +
+           repo + "/resolve/main/model.ckpt to weights/" + folder +
+           "/model.ckpt (e.g. `curl -L -C - -o weights/" + folder +
+           "/model.ckpt <that URL>`) or run "
+           "`hf download " +
+           repo + " model.ckpt --local-dir weights/" + folder + "`.";
 }
 
 }  // namespace
@@ -81,14 +84,16 @@ std::vector<RemoteFile> select_files(const RepoSpec& spec, const std::vector<Rem
         for (const auto& g : spec.allow) ok = ok || glob_match(g, f.path);
         if (!ok) continue;
         allowed.push_back(&f);
-        if (!spec.variant.empty() && is_weight_file(f.path) && weight_variant(f.path) == spec.variant) {
+        if (!spec.variant.empty() && is_weight_file(f.path) &&
+            weight_variant(f.path) == spec.variant) {
             folders_with_variant.insert(folder_of(f.path));
         }
     }
     std::vector<RemoteFile> out;
     for (const RemoteFile* f : allowed) {
         if (is_weight_file(f->path)) {
-            // Each folder is loaded in one variant, as diffusers' from_pretrained(variant=...) does.
+            // Each folder is loaded in one variant, as diffusers' from_pretrained(variant=...)
+            // does.
             std::string want = folders_with_variant.count(folder_of(f->path)) ? spec.variant : "";
             if (weight_variant(f->path) != want) continue;
         }
@@ -107,7 +112,8 @@ ModelManifest manifest_for_repo(const std::string& repo_id, const std::string& r
 
 ModelManifest manifest_for(const registry::ModelInfo& model) {
     if (model.kind != registry::Kind::Local) {
-        throw Error(ErrorCode::Usage, std::string(model.name) + " is an " + registry::to_string(model.kind) +
+        throw Error(ErrorCode::Usage, std::string(model.name) + " is an " +
+                                          registry::to_string(model.kind) +
                                           " model and has no weights to pull; only local models do "
                                           "(see `vmeval models`)");
     }
@@ -117,35 +123,43 @@ ModelManifest manifest_for(const registry::ModelInfo& model) {
     const std::string repo = model.provider_model_id;
     using registry::Backend;
     switch (model.backend) {
-    case Backend::Svd:
-        // fp16 is the variant the pipeline runs in; the root svd_xt*.safetensors are the same
-        // weights in Stability's single-file format and are skipped by the allow-list.
-        m.repos.push_back(diffusers_repo(repo, "fp16"));
-        break;
-    case Backend::LtxVideo:
-        m.repos.push_back(diffusers_repo(repo));
-        if (name == "ltx-video-13b-distilled") {
-            // The multi-scale recipe's latent upsampler is published separately, as its own model.
-            m.repos.push_back(RepoSpec{"a-r-r-o-w/LTX-0.9.8-Latent-Upsampler", "main",
-                                       {"*.json", "*.safetensors", "*/*.json", "*/*.safetensors"}, ""});
+        case Backend::Svd:
+            // fp16 is the variant the pipeline runs in; the root svd_xt*.safetensors are the same
+            // weights in Stability's single-file format and are skipped by the allow-list.
+            m.repos.push_back(diffusers_repo(repo, "fp16"));
+            break;
+        case Backend::LtxVideo:
+            m.repos.push_back(diffusers_repo(repo));
+            if (name == "ltx-video-13b-distilled") {
+                // The multi-scale recipe's latent upsampler is published separately, as its own
+                // model.
+                m.repos.push_back(
+                    RepoSpec{"a-r-r-o-w/LTX-0.9.8-Latent-Upsampler",
+                             "main",
+                             {"*.json", "*.safetensors", "*/*.json", "*/*.safetensors"},
+                             ""});
+            }
+            break;
+        case Backend::Morphic:
+            m.repos.push_back(
+                RepoSpec{repo, "main", {"lora_interpolation_high_noise_final.safetensors"}, ""});
+            m.repos.push_back(diffusers_repo("Wan-AI/Wan2.2-I2V-A14B-Diffusers"));
+            break;
+        case Backend::VideoCrafter:
+            m.manual = lvdm_manual("VideoCrafter/Image2Video-512", "videocrafter/i2v_512_v1",
+                                   "about 5 GB");
+            break;
+        case Backend::DynamiCrafter: {
+            std::string size = name == "dynamicrafter-256"   ? "3.5 GB"
+                               : name == "dynamicrafter-512" ? "5.2 GB"
+                                                             : "9.7 GB";
+            std::string res = name.substr(name.rfind('-') + 1);
+            m.manual = lvdm_manual(repo, "dynamicrafter/dynamicrafter_" + res + "_v1", size);
+            break;
         }
-        break;
-    case Backend::Morphic:
-        m.repos.push_back(RepoSpec{repo, "main", {"lora_interpolation_high_noise_final.safetensors"}, ""});
-        m.repos.push_back(diffusers_repo("Wan-AI/Wan2.2-I2V-A14B-Diffusers"));
-        break;
-    case Backend::VideoCrafter:
-        m.manual = lvdm_manual("VideoCrafter/Image2Video-512", "videocrafter/i2v_512_v1", "about 5 GB");
-        break;
-    case Backend::DynamiCrafter: {
-        std::string size = name == "dynamicrafter-256" ? "3.5 GB" : name == "dynamicrafter-512" ? "5.2 GB" : "9.7 GB";
-        std::string res = name.substr(name.rfind('-') + 1);
-        m.manual = lvdm_manual(repo, "dynamicrafter/dynamicrafter_" + res + "_v1", size);
-        break;
-    }
-    default:
-        m.repos.push_back(diffusers_repo(repo));
-        break;
+        default:
+            m.repos.push_back(diffusers_repo(repo));
+            break;
     }
     return m;
 }

@@ -1,5 +1,6 @@
 #include "vmeval/weights/pull.hpp"
 
+#include <spdlog/spdlog.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -9,10 +10,9 @@
 #include <mutex>
 #include <thread>
 
-#include <spdlog/spdlog.h>
-
 #include "vmeval/core/env.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/core/fs.hpp"
 #include "vmeval/core/hash.hpp"
 #include "vmeval/core/log.hpp"
 #include "vmeval/core/time.hpp"
@@ -58,7 +58,8 @@ std::uint64_t size_or_zero(const fs::path& p) {
 
 std::string plain_folder_name(const std::string& repo) {
     std::string s = repo;
-    for (size_t pos = 0; (pos = s.find('/', pos)) != std::string::npos; pos += 2) s.replace(pos, 1, "--");
+    for (size_t pos = 0; (pos = s.find('/', pos)) != std::string::npos; pos += 2)
+        s.replace(pos, 1, "--");
     return s;
 }
 
@@ -67,8 +68,10 @@ ModelManifest manifest_for_name(const std::string& name) {
     if (name.find('/') != std::string::npos) return manifest_for_repo(name);
     std::string hint;
     for (const auto& s : registry::suggest(name)) hint += (hint.empty() ? "" : ", ") + s;
-    throw Error(ErrorCode::Usage, "unknown model '" + name + "'" + (hint.empty() ? "" : " (did you mean " + hint + "?)") +
-                                      "; give a local model from `vmeval models` or a repository id org/name");
+    throw Error(ErrorCode::Usage,
+                "unknown model '" + name + "'" +
+                    (hint.empty() ? "" : " (did you mean " + hint + "?)") +
+                    "; give a local model from `vmeval models` or a repository id org/name");
 }
 
 /// Offline: only what the cache holds. Every snapshot link must lead to a blob.
@@ -76,31 +79,35 @@ void check_offline(RepoPlan& plan, const PullOptions& o) {
     if (!o.dir.empty()) {
         std::error_code ec;
         if (!fs::is_directory(plan.root, ec)) {
-            throw Error(ErrorCode::Config, "HF_HUB_OFFLINE is set and " + plan.root.string() + " does not exist; " +
-                                               "pull " + plan.spec.repo + " once with network access");
+            throw Error(ErrorCode::Config, "HF_HUB_OFFLINE is set and " + plan.root.string() +
+                                               " does not exist; " + "pull " + plan.spec.repo +
+                                               " once with network access");
         }
         return;
     }
     plan.commit = cached_commit(plan.root, plan.spec.revision);
     auto snap = find_snapshot_in(hub_cache_dir(), plan.spec.repo, plan.spec.revision);
     if (!snap) {
-        throw Error(ErrorCode::Config, "HF_HUB_OFFLINE is set and " + plan.spec.repo + "@" + plan.spec.revision +
-                                           " is not in the cache " + hub_cache_dir().string() +
-                                           "; unset HF_HUB_OFFLINE and run `vmeval pull " + plan.label +
-                                           "` where the Hub is reachable, or point HF_HOME at a cache that has it");
+        throw Error(ErrorCode::Config,
+                    "HF_HUB_OFFLINE is set and " + plan.spec.repo + "@" + plan.spec.revision +
+                        " is not in the cache " + hub_cache_dir().string() +
+                        "; unset HF_HUB_OFFLINE and run `vmeval pull " + plan.label +
+                        "` where the Hub is reachable, or point HF_HOME at a cache that has it");
     }
     std::vector<std::string> broken;
     std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(*snap, ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-        if (it->is_symlink(ec) && !fs::exists(it->path(), ec)) broken.push_back(it->path().lexically_relative(*snap).string());
+    for (auto it = fs::recursive_directory_iterator(*snap, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_symlink(ec) && !fs::exists(it->path(), ec))
+            broken.push_back(it->path().lexically_relative(*snap).string());
     }
     if (!broken.empty()) {
         std::string list;
         for (const auto& b : broken) list += "\n  " + b;
-        throw Error(ErrorCode::Config, "HF_HUB_OFFLINE is set and " + std::to_string(broken.size()) + " file(s) of " +
-                                           plan.spec.repo + " are missing from " + snap->string() + ":" + list +
-                                           "\nunset HF_HUB_OFFLINE and pull again");
+        throw Error(ErrorCode::Config, "HF_HUB_OFFLINE is set and " +
+                                           std::to_string(broken.size()) + " file(s) of " +
+                                           plan.spec.repo + " are missing from " + snap->string() +
+                                           ":" + list + "\nunset HF_HUB_OFFLINE and pull again");
     }
     spdlog::info("{}: offline, using the cached snapshot {}", plan.spec.repo, snap->string());
 }
@@ -110,8 +117,9 @@ void plan_online(RepoPlan& plan, const HubConfig& hub, const PullOptions& o) {
     plan.commit = listing.commit;
     plan.files = select_files(plan.spec, listing.files);
     if (plan.files.empty()) {
-        throw Error(ErrorCode::Http, plan.spec.repo + "@" + plan.spec.revision +
-                                         " has none of the files the pipeline needs (is it a diffusers folder?)");
+        throw Error(ErrorCode::Http,
+                    plan.spec.repo + "@" + plan.spec.revision +
+                        " has none of the files the pipeline needs (is it a diffusers folder?)");
     }
     for (const auto& f : plan.files) {
         Task t{plan.spec.repo, resolve_url(hub, plan.spec.repo, plan.commit, f.path), f, {}, {}};
@@ -133,9 +141,14 @@ void fetch(const Task& t, const HubConfig& hub, std::atomic<std::uint64_t>& rece
             fs::remove(t.part, ec);
             have = 0;
         }
-        if (have > 0 && attempt == 1) spdlog::info("{}: resuming at {}", t.file.path, human_bytes(have));
+        if (have > 0 && attempt == 1)
+            spdlog::info("{}: resuming at {}", t.file.path, human_bytes(have));
         try {
-            if (have < t.file.size || t.file.size == 0) download_to_part(hub, t.repo, t.url, t.part, received);
+            if (have < t.file.size) {
+                download_to_part(hub, t.repo, t.url, t.part, received);
+            } else if (t.file.size == 0) {
+                fs_util::write_file_atomic(t.part, "");  // an empty body writes no part file
+            }
         } catch (const Error& e) {
             if (e.code() != ErrorCode::Network || attempt == kAttempts) throw;
             spdlog::warn("{}: transfer broke off at {} ({}); resuming", t.file.path,
@@ -154,13 +167,16 @@ void fetch(const Task& t, const HubConfig& hub, std::atomic<std::uint64_t>& rece
         if (bad.empty()) break;
         fs::remove(t.part, ec);
         if (attempt == kAttempts) {
-            throw Error(ErrorCode::Network, t.file.path + " from " + t.repo + " arrived corrupted " +
-                                                std::to_string(kAttempts) + " times (" + bad + ")");
+            throw Error(ErrorCode::Network, t.file.path + " from " + t.repo +
+                                                " arrived corrupted " + std::to_string(kAttempts) +
+                                                " times (" + bad + ")");
         }
         spdlog::warn("{}: corrupted download ({}); downloading it again", t.file.path, bad);
     }
     fs::rename(t.part, t.final_path, ec);
-    if (ec) throw Error(ErrorCode::Io, "cannot move " + t.part.string() + " into place: " + ec.message());
+    if (ec)
+        throw Error(ErrorCode::Io,
+                    "cannot move " + t.part.string() + " into place: " + ec.message());
 }
 
 /// Redraws "pull: 3/7 files, 1.2 GiB of 4.5 GiB, 85 MiB/s, ETA 41s" until stopped.
@@ -168,7 +184,11 @@ class ProgressLine {
 public:
     ProgressLine(size_t files, std::uint64_t total, std::atomic<std::uint64_t>& received,
                  std::atomic<int>& done)
-        : files_(files), total_(total), received_(received), done_(done), start_(std::chrono::steady_clock::now()) {
+        : files_(files),
+          total_(total),
+          received_(received),
+          done_(done),
+          start_(std::chrono::steady_clock::now()) {
         if (logging::interactive()) thread_ = std::thread([this] { loop(); });
     }
     ~ProgressLine() {
@@ -180,9 +200,11 @@ public:
         double s = seconds_between(start_, std::chrono::steady_clock::now());
         std::uint64_t got = std::min(received_.load(), total_);
         double rate = s > 0 ? static_cast<double>(got) / s : 0;
-        std::string eta = rate > 0 ? human_duration(static_cast<double>(total_ - got) / rate) : "--";
-        return "pull: " + std::to_string(done_.load()) + "/" + std::to_string(files_) + " files, " + human_bytes(got) +
-               " of " + human_bytes(total_) + ", " + human_bytes(static_cast<std::uint64_t>(rate)) + "/s, ETA " + eta;
+        std::string eta =
+            rate > 0 ? human_duration(static_cast<double>(total_ - got) / rate) : "--";
+        return "pull: " + std::to_string(done_.load()) + "/" + std::to_string(files_) + " files, " +
+               human_bytes(got) + " of " + human_bytes(total_) + ", " +
+               human_bytes(static_cast<std::uint64_t>(rate)) + "/s, ETA " + eta;
     }
 
 private:
@@ -204,10 +226,13 @@ private:
 void print_plan(const std::vector<RepoPlan>& plans) {
     std::uint64_t total = 0;
     for (const auto& p : plans) {
-        std::printf("%s (%s@%s)\n", p.label.c_str(), p.spec.repo.c_str(), p.commit.substr(0, 12).c_str());
+        std::printf("%s (%s@%s)\n", p.label.c_str(), p.spec.repo.c_str(),
+                    p.commit.substr(0, 12).c_str());
         for (const auto& f : p.files) {
-            bool missing = std::any_of(p.tasks.begin(), p.tasks.end(), [&](const Task& t) { return t.file.path == f.path; });
-            std::printf("  %-10s %10s  %s\n", missing ? "download" : "present", human_bytes(f.size).c_str(), f.path.c_str());
+            bool missing = std::any_of(p.tasks.begin(), p.tasks.end(),
+                                       [&](const Task& t) { return t.file.path == f.path; });
+            std::printf("  %-10s %10s  %s\n", missing ? "download" : "present",
+                        human_bytes(f.size).c_str(), f.path.c_str());
             if (missing) total += f.size;
         }
     }
@@ -261,7 +286,8 @@ PullResult pull(const PullOptions& o) {
             });
             if (seen) continue;  // two models sharing a base model fetch it once
             RepoPlan plan{m.model, spec, "", {}, {}, {}, false};
-            plan.root = o.dir.empty() ? repo_cache_dir(spec.repo, cache) : o.dir / plain_folder_name(spec.repo);
+            plan.root = o.dir.empty() ? repo_cache_dir(spec.repo, cache)
+                                      : o.dir / plain_folder_name(spec.repo);
             if (offline) {
                 check_offline(plan, o);
             } else {
@@ -294,11 +320,14 @@ PullResult pull(const PullOptions& o) {
     }
     std::uint64_t avail = free_bytes(cache);
     if (need > avail) {
-        throw Error(ErrorCode::Io, "not enough disk space in " + cache.string() + ": the files need " +
-                                       human_bytes(need) + " and " + human_bytes(avail) +
-                                       " is free; free some space, or set HF_HOME (or --dir) to a larger disk");
+        throw Error(ErrorCode::Io,
+                    "not enough disk space in " + cache.string() + ": the files need " +
+                        human_bytes(need) + " and " + human_bytes(avail) +
+                        " is free; free some space, or set HF_HOME (or --dir) to a larger disk");
     }
-    if (need > 0) spdlog::info("pull: {} file(s), {} to download ({} free)", queue.size(), human_bytes(need), human_bytes(avail));
+    if (need > 0)
+        spdlog::info("pull: {} file(s), {} to download ({} free)", queue.size(), human_bytes(need),
+                     human_bytes(avail));
 
     std::atomic<std::uint64_t> received{0};
     std::atomic<int> done{0};
@@ -334,7 +363,8 @@ PullResult pull(const PullOptions& o) {
         }
         if (p.failed) continue;
         for (const auto& f : p.files) {
-            bool fetched = std::any_of(p.tasks.begin(), p.tasks.end(), [&](const Task& t) { return t.file.path == f.path; });
+            bool fetched = std::any_of(p.tasks.begin(), p.tasks.end(),
+                                       [&](const Task& t) { return t.file.path == f.path; });
             if (fetched) {
                 ++result.files_downloaded;
                 result.bytes_downloaded += f.size;
@@ -345,7 +375,8 @@ PullResult pull(const PullOptions& o) {
         }
         if (o.dir.empty()) {
             write_ref(p.root, p.spec.revision, p.commit);
-            spdlog::info("{}: {} ready at {}", p.label, p.spec.repo, (p.root / "snapshots" / p.commit).string());
+            spdlog::info("{}: {} ready at {}", p.label, p.spec.repo,
+                         (p.root / "snapshots" / p.commit).string());
         } else {
             spdlog::info("{}: {} ready at {}", p.label, p.spec.repo, p.root.string());
         }

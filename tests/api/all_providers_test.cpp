@@ -206,7 +206,7 @@ TEST(MockApiCommand, ServesAGenerateRunAndStopsOnSigterm) {
 TEST(EncodePng, DecodesBackToTheSamePixels) {
     vmeval::video::Image img(37, 21);  // odd sizes: every row filter edge is exercised
     for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<std::uint8_t>((i * 37) ^ (i >> 3));
-    std::string png = vmeval::api::encode_png(img);
+    std::string png = vmeval::video::encode_png(img);
     int w = 0, h = 0, n = 0;
     unsigned char* px = stbi_load_from_memory(reinterpret_cast<const unsigned char*>(png.data()),
                                               static_cast<int>(png.size()), &w, &h, &n, 3);

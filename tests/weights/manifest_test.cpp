@@ -1,3 +1,5 @@
+#include "vmeval/weights/manifest.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -6,7 +8,6 @@
 #include "vmeval/core/error.hpp"
 #include "vmeval/registry/registry.hpp"
 #include "vmeval/weights/hub_cache.hpp"
-#include "vmeval/weights/manifest.hpp"
 
 namespace vmeval::weights {
 namespace {
@@ -45,30 +46,38 @@ TEST(Manifest, GlobStarStaysInOneFolder) {
 TEST(Manifest, SvdTakesFp16FoldersAndSkipsRootCheckpoints) {
     auto m = manifest_for(*registry::find_model("svd"));
     ASSERT_EQ(m.repos.size(), 1u);
-    auto chosen = select_files(m.repos[0], listing({
-        "model_index.json", "README.md", ".gitattributes", "svd_xt.safetensors", "svd_xt_image_decoder.safetensors",
-        "unet/config.json", "unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
-        "image_encoder/model.safetensors", "image_encoder/model.fp16.safetensors", "scheduler/scheduler_config.json",
-        // A folder published without the variant falls back to its plain weights.
-        "vae/config.json", "vae/diffusion_pytorch_model.safetensors", "vae/diffusion_pytorch_model.bin"}));
-    EXPECT_EQ(paths_of(chosen),
-              (std::vector<std::string>{"image_encoder/model.fp16.safetensors", "model_index.json",
-                                        "scheduler/scheduler_config.json", "unet/config.json",
-                                        "unet/diffusion_pytorch_model.fp16.safetensors", "vae/config.json",
-                                        "vae/diffusion_pytorch_model.safetensors"}));
+    auto chosen = select_files(
+        m.repos[0],
+        listing({"model_index.json", "README.md", ".gitattributes", "svd_xt.safetensors",
+                 "svd_xt_image_decoder.safetensors", "unet/config.json",
+                 "unet/diffusion_pytorch_model.safetensors",
+                 "unet/diffusion_pytorch_model.fp16.safetensors", "image_encoder/model.safetensors",
+                 "image_encoder/model.fp16.safetensors", "scheduler/scheduler_config.json",
+                 // A folder published without the variant falls back to its plain weights.
+                 "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+                 "vae/diffusion_pytorch_model.bin"}));
+    EXPECT_EQ(paths_of(chosen), (std::vector<std::string>{
+                                    "image_encoder/model.fp16.safetensors", "model_index.json",
+                                    "scheduler/scheduler_config.json", "unet/config.json",
+                                    "unet/diffusion_pytorch_model.fp16.safetensors",
+                                    "vae/config.json", "vae/diffusion_pytorch_model.safetensors"}));
 }
 
 TEST(Manifest, ShardedPlainWeightsKeepIndexAndTokenizer) {
     auto m = manifest_for(*registry::find_model("ltx-video"));
-    auto chosen = select_files(m.repos[0], listing({
-        "model_index.json", "ltx-video-2b-v0.9.1.safetensors", "tokenizer/spiece.model", "tokenizer/tokenizer_config.json",
-        "text_encoder/model-00001-of-00002.safetensors", "text_encoder/model-00002-of-00002.safetensors",
-        "text_encoder/model.safetensors.index.json", "text_encoder/model.fp16.safetensors"}));
+    auto chosen = select_files(
+        m.repos[0],
+        listing({"model_index.json", "ltx-video-2b-v0.9.1.safetensors", "tokenizer/spiece.model",
+                 "tokenizer/tokenizer_config.json", "text_encoder/model-00001-of-00002.safetensors",
+                 "text_encoder/model-00002-of-00002.safetensors",
+                 "text_encoder/model.safetensors.index.json",
+                 "text_encoder/model.fp16.safetensors"}));
     EXPECT_EQ(paths_of(chosen),
-              (std::vector<std::string>{"model_index.json", "text_encoder/model-00001-of-00002.safetensors",
-                                        "text_encoder/model-00002-of-00002.safetensors",
-                                        "text_encoder/model.safetensors.index.json", "tokenizer/spiece.model",
-                                        "tokenizer/tokenizer_config.json"}));
+              (std::vector<std::string>{
+                  "model_index.json", "text_encoder/model-00001-of-00002.safetensors",
+                  "text_encoder/model-00002-of-00002.safetensors",
+                  "text_encoder/model.safetensors.index.json", "tokenizer/spiece.model",
+                  "tokenizer/tokenizer_config.json"}));
 }
 
 TEST(Manifest, EveryLocalModelHasReposOrInstructions) {

@@ -11,10 +11,12 @@
 
 namespace vmeval::weights {
 
-/// $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub.
+/// $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
+/// ~/.cache/huggingface/hub.
 std::filesystem::path hub_cache_dir();
 /// <cache>/models--org--name for a repository id "org/name".
-std::filesystem::path repo_cache_dir(const std::string& repo_id, const std::filesystem::path& cache);
+std::filesystem::path repo_cache_dir(const std::string& repo_id,
+                                     const std::filesystem::path& cache);
 /// True for a 40-character lower-case hex commit hash.
 bool is_commit_hash(const std::string& revision);
 /// The commit a revision points at in the cache (refs/<revision>, or the revision itself when it is
@@ -30,7 +32,8 @@ std::optional<std::filesystem::path> find_snapshot(const std::string& repo_id,
 /// Records that `revision` points at `commit` (refs/<revision>); a commit hash needs no ref.
 void write_ref(const std::filesystem::path& repo_dir, const std::string& revision,
                const std::string& commit);
-/// Points snapshots/<commit>/<path> at blobs/<etag> with a relative symlink, replacing what was there.
+/// Points snapshots/<commit>/<path> at blobs/<etag> with a relative symlink, replacing what was
+/// there.
 void link_snapshot_file(const std::filesystem::path& repo_dir, const std::string& commit,
                         const std::string& path, const std::string& etag);
 /// True when HF_HUB_OFFLINE is 1, true, yes or on (any case), as huggingface_hub reads it.

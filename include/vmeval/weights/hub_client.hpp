@@ -1,7 +1,8 @@
 #pragma once
 
 // The two Hugging Face Hub calls `vmeval pull` makes:
-//   GET  {endpoint}/api/models/{repo}/revision/{rev}?blobs=true  -> {sha, siblings[{rfilename, size,
+//   GET  {endpoint}/api/models/{repo}/revision/{rev}?blobs=true  -> {sha, siblings[{rfilename,
+//   size,
 //        blobId, lfs{sha256, size}}]}
 //   GET  {endpoint}/{repo}/resolve/{commit}/{path}  with Range: bytes=N- to resume -> 200 | 206
 // 401/403 mean a gated (or private) repository; the token goes in Authorization: Bearer.

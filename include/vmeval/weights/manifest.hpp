@@ -14,7 +14,7 @@ namespace vmeval::weights {
 
 /// One repository and the files wanted from it.
 struct RepoSpec {
-    std::string repo;                ///< "org/name"
+    std::string repo;  ///< "org/name"
     std::string revision = "main";
     std::vector<std::string> allow;  ///< globs; '*' does not cross '/'
     std::string variant;             ///< diffusers weight variant ("fp16"), "" for the plain files
@@ -24,7 +24,7 @@ struct RepoSpec {
 struct ModelManifest {
     std::string model;
     std::vector<RepoSpec> repos;  ///< empty when the weights must be fetched by hand
-    std::string manual;           ///< where to get the weights and where to put them, when repos is empty
+    std::string manual;  ///< where to get the weights and where to put them, when repos is empty
 };
 
 /// A file of a repository as the Hub lists it.

@@ -12,17 +12,18 @@ namespace vmeval::weights {
 
 struct PullOptions {
     std::vector<std::string> models;  ///< catalog names or "org/name" repository ids
-    std::filesystem::path dir;        ///< plain folder (<dir>/<org>--<name>/<path>); empty = the HF cache
-    std::string revision;             ///< overrides each repository's revision when set
-    int jobs = 4;                     ///< files downloaded at once
-    bool dry_run = false;             ///< list the files and the space needed, fetch nothing
+    std::filesystem::path dir;  ///< plain folder (<dir>/<org>--<name>/<path>); empty = the HF cache
+    std::string revision;       ///< overrides each repository's revision when set
+    int jobs = 4;               ///< files downloaded at once
+    bool dry_run = false;       ///< list the files and the space needed, fetch nothing
 };
 
 struct PullResult {
     int files_downloaded = 0;
     int files_present = 0;
     std::uint64_t bytes_downloaded = 0;
-    std::vector<std::string> not_pulled;  ///< models or repositories left without their files, with why
+    std::vector<std::string>
+        not_pulled;  ///< models or repositories left without their files, with why
 };
 
 /// Runs the pull; progress goes to the log. Throws Error(Usage) for unknown names, Error(Io) when
