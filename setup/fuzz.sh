@@ -9,7 +9,8 @@ seconds="${1:-20}"
 shift || true
 setup/install_deps.sh
 
-cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" -DCMAKE_CXX_COMPILER=clang++ \
       -DVMEVAL_FUZZ=ON -DVMEVAL_BUILD_TESTS=OFF -DVMEVAL_BUILD_BENCH=OFF -DVMEVAL_WITH_TORCH=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target vmeval_fuzz_all
 

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 setup/install_deps.sh
 
-# gcc: the compiler of the normal build, so no second toolchain is needed for this job.
+# gcc: the compiler of the normal build, so no second toolchain is needed for this job. -O1 -g1
+# halves the compile time of -O2 -g (measured on models/api/veo.cpp) and keeps usable stack traces.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
       -DVMEVAL_SANITIZE=address,undefined -DVMEVAL_BUILD_BENCH=OFF -DVMEVAL_WITH_TORCH=OFF >/dev/null
 cmake --build build-asan -j"$(nproc)"
 

@@ -7,9 +7,7 @@
 //                [--models baseline-still,veo-3.1-generate,runway-gen4-turbo] [--keep DIR]
 //
 // Exit 0 when every check holds, 1 otherwise (each violation printed), 2 for bad arguments.
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,7 +27,6 @@
 #include "vmeval/runs/metadata.hpp"
 #include "vmeval/video/probe.hpp"
 
-extern char** environ;
 
 namespace {
 
@@ -47,39 +44,18 @@ struct Args {
     fs::path keep;
 };
 
-pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& extra_env, const fs::path& log) {
-    std::vector<std::string> a = args;
-    std::vector<char*> argv;
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    std::vector<std::string> env_s;
-    for (char** e = environ; *e; ++e) env_s.emplace_back(*e);
-    env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
-    std::vector<char*> envp;
-    for (auto& s : env_s) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) {
-        std::fprintf(stderr, "cannot start %s\n", args[0].c_str());
+int spawn(const std::vector<std::string>& args, const std::vector<std::string>& env, const fs::path& log) {
+    try {
+        return vmeval::testkit::spawn_logged(args, log, env);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
         std::exit(2);
     }
-    return pid;
 }
 
-int wait_exit(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
+using vmeval::testkit::wait_exit;
 
-std::string start_mock(const Args& a, const fs::path& log, pid_t* pid) {
+std::string start_mock(const Args& a, const fs::path& log, int* pid) {
     *pid = spawn({a.vmeval.string(), "mock-api", "--port", "0", "--generation-s", "0.4"}, {}, log);
     for (int i = 0; i < 200; ++i) {
         std::string text = vmeval::testkit::read_text(log);
@@ -157,7 +133,7 @@ int main(int argc, char** argv) {
     std::printf("crash_driver: seed %u, %d trials, %d workers, %d questions, models %s\n", a.seed, a.trials,
                 a.workers, a.questions, a.models.c_str());
 
-    pid_t mock_pid = 0;
+    int mock_pid = 0;
     std::string url = start_mock(a, logs / "mock.log", &mock_pid);
     std::vector<std::string> env{"VMEVAL_MOCK_API=" + url, "VMEVAL_POLL_INTERVAL_S=0.05",
                                  "GEMINI_API_KEY=crash-test", "RUNWAYML_API_SECRET=crash-test",
@@ -170,7 +146,7 @@ int main(int argc, char** argv) {
     std::mt19937 rng(a.seed);
     int kills = 0, finished_on_their_own = 0;
     for (int t = 0; t < a.trials; ++t) {
-        std::vector<pid_t> pids;
+        std::vector<int> pids;
         for (int w = 0; w < a.workers; ++w) {
             pids.push_back(spawn(cmd, env, logs / ("trial" + std::to_string(t) + "_w" + std::to_string(w) + ".log")));
         }
@@ -202,7 +178,7 @@ int main(int argc, char** argv) {
     }
 
     // Then workers run to the end, all at once.
-    std::vector<pid_t> last;
+    std::vector<int> last;
     for (int w = 0; w < a.workers; ++w) last.push_back(spawn(cmd, env, logs / ("final_w" + std::to_string(w) + ".log")));
     int failures = 0;
     for (size_t w = 0; w < last.size(); ++w) {

@@ -1,9 +1,7 @@
 // vmeval killed at random moments: a run that was not finished must never count as done, and
 // running again must complete every question exactly once.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,7 +20,6 @@
 #include "vmeval/runs/resume.hpp"
 #include "vmeval/video/probe.hpp"
 
-extern char** environ;
 
 namespace {
 
@@ -56,26 +53,11 @@ std::vector<Task> make_tree(const fs::path& root, int count) {
     return tasks;
 }
 
-/// Starts vmeval without waiting; stdout and stderr go to files.
-pid_t spawn_vmeval(const std::vector<std::string>& args, const fs::path& out_file,
-                   const fs::path& err_file) {
-    std::vector<std::string> argv_s{vmeval::testkit::vmeval_binary().string()};
-    argv_s.insert(argv_s.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_s) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    pid_t pid = 0;
-    int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) throw std::runtime_error("posix_spawn failed for " + argv_s[0]);
-    return pid;
+/// Starts vmeval without waiting; its output goes to `log`.
+pid_t spawn_vmeval(const std::vector<std::string>& args, const fs::path& log) {
+    std::vector<std::string> argv{vmeval::testkit::vmeval_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return vmeval::testkit::spawn_logged(argv, log);
 }
 
 /// Waits up to `timeout` for the child; returns its exit code (128 + signal when killed), or -1
@@ -193,7 +175,7 @@ TEST(CrashE2E, KilledBatchesNeverPublishHalfRunsAndResumeCompletesEachQuestionOn
             args.push_back("--jobs");
             args.push_back("3");
         }
-        pid_t pid = spawn_vmeval(args, tmp / "stdout.txt", tmp / "stderr.txt");
+        pid_t pid = spawn_vmeval(args, tmp / "log.txt");
         int delay = delay_ms(rng);
         std::this_thread::sleep_for(std::chrono::milliseconds(delay));
         kill(pid, SIGKILL);
@@ -256,18 +238,18 @@ TEST(CrashE2E, SigintStopsBatchWritesInterruptedSummaryAndLeavesNoPartials) {
                                   "frames=" + std::to_string(kFrames),
                                   "--jobs",
                                   "2"};
-    pid_t pid = spawn_vmeval(args, tmp / "stdout.txt", tmp / "stderr.txt");
+    pid_t pid = spawn_vmeval(args, tmp / "log.txt");
     // Interrupt mid-batch: once the first run is published (the handler is installed by then).
     auto deadline = std::chrono::steady_clock::now() + 10s;
     while (published_runs(out, tasks) == 0 && std::chrono::steady_clock::now() < deadline) {
         std::this_thread::sleep_for(5ms);
     }
-    ASSERT_GT(published_runs(out, tasks), 0u) << read_text(tmp / "stderr.txt");
+    ASSERT_GT(published_runs(out, tasks), 0u) << read_text(tmp / "log.txt");
     auto sent = std::chrono::steady_clock::now();
     kill(pid, SIGINT);
     int code = wait_for(pid, 5s);
     double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count();
-    std::string err = read_text(tmp / "stderr.txt");
+    std::string err = read_text(tmp / "log.txt");
     ASSERT_NE(code, -1) << "vmeval did not stop within 5 s of SIGINT\n" << err;
     EXPECT_EQ(code, 130) << err;
     EXPECT_LT(took, 5.0);

@@ -1,10 +1,6 @@
 // Several workers on one output folder, through the real binary: concurrent processes, --gpus
 // and --shard.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <map>
 #include <nlohmann/json.hpp>
@@ -14,7 +10,6 @@
 #include "support/testkit.hpp"
 #include "vmeval/runs/layout.hpp"
 
-extern char** environ;
 
 namespace {
 
@@ -23,6 +18,7 @@ using vmeval::testkit::make_question;
 using vmeval::testkit::read_text;
 using vmeval::testkit::run_vmeval;
 using vmeval::testkit::TempDir;
+using vmeval::testkit::wait_exit;
 namespace fs = std::filesystem;
 namespace runs = vmeval::runs;
 
@@ -35,26 +31,10 @@ std::vector<std::string> make_tree(const fs::path& q, int n) {
     return ids;
 }
 
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-    std::vector<std::string> a{vmeval::testkit::vmeval_binary().string()};
-    a.insert(a.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& s : a) argv.push_back(s.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    return pid;
-}
-
-int wait_exit(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+int spawn(const std::vector<std::string>& args, const fs::path& log) {
+    std::vector<std::string> argv{vmeval::testkit::vmeval_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return vmeval::testkit::spawn_logged(argv, log);
 }
 
 /// Published runs per task, for one model.
@@ -80,7 +60,7 @@ TEST(WorkersE2E, ConcurrentWorkersShareTheQuestionsAndNeverDuplicateOne) {
     std::vector<std::string> args{"--env-file", (tmp / "none.env").string(), "generate", "--questions-dir",
                                   (tmp / "q").string(), "--output-dir", (tmp / "out").string(),
                                   "--param", "frames=30", "--jobs", "2"};
-    std::vector<pid_t> pids;
+    std::vector<int> pids;
     for (int w = 0; w < 4; ++w) pids.push_back(spawn(args, tmp / ("w" + std::to_string(w) + ".log")));
     for (size_t w = 0; w < pids.size(); ++w) {
         EXPECT_EQ(wait_exit(pids[w]), 0) << read_text(tmp / ("w" + std::to_string(w) + ".log"));

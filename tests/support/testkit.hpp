@@ -59,6 +59,13 @@ struct CommandResult {
 /// "NAME=value" added to the current environment.
 CommandResult run_vmeval(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
+/// Starts a program (argv[0] is its path) without waiting: stdin from /dev/null, stdout and stderr
+/// appended to `log`, `env` entries ("NAME=value") replacing or adding to the current environment.
+/// Throws std::runtime_error when it cannot start.
+int spawn_logged(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env = {});
+/// Waits for a child started with spawn_logged; its exit code, or 128 + the signal that ended it.
+int wait_exit(int pid);
+
 /// Path of the built vmeval binary and of the source tree.
 fs::path vmeval_binary();
 fs::path source_dir();
