@@ -247,6 +247,14 @@ json parse_json(const std::string& what, const http::Response& response) {
     return j;
 }
 
+http::Request bearer_request(const std::string& method, const std::string& url, const std::string& token) {
+    http::Request r;
+    r.method = method;
+    r.url = url;
+    r.headers.push_back({"Authorization", "Bearer " + token});
+    return r;
+}
+
 std::string base64(const std::string& bytes) {
     static const char* kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     std::string out;

@@ -120,6 +120,9 @@ std::vector<std::string> with_common_params(std::vector<std::string> keys);
 /// Parses JSON from a response body; throws Error(Http) "<what>: the provider sent malformed JSON".
 nlohmann::json parse_json(const std::string& what, const http::Response& response);
 
+/// A request with `Authorization: Bearer <token>`, the scheme Luma, OpenAI, Runway and Kling share.
+http::Request bearer_request(const std::string& method, const std::string& url, const std::string& token);
+
 /// Standard base64 (with padding) of bytes, for inline images.
 std::string base64(const std::string& bytes);
 

@@ -261,12 +261,7 @@ protected:
 
 private:
     http::Request authed(const char* method, const std::string& url) const {
-        http::Request r;
-        r.method = method;
-        r.url = url;
-        r.headers.push_back(
-            {"Authorization", "Bearer " + kling_jwt(access_, secret_, std::time(nullptr))});
-        return r;
+        return bearer_request(method, url, kling_jwt(access_, secret_, std::time(nullptr)));
     }
 
     /// `data` of a successful envelope; otherwise throws what Kling's code means.

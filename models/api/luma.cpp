@@ -260,11 +260,7 @@ protected:
 
 private:
     http::Request authed(const std::string& method, const std::string& url) const {
-        http::Request r;
-        r.method = method;
-        r.url = url;
-        r.headers.push_back({"Authorization", "Bearer " + key_});
-        return r;
+        return bearer_request(method, url, key_);
     }
 
     [[noreturn]] void fail(const std::string& step, const http::Response& res) const {

@@ -286,10 +286,7 @@ protected:
 
 private:
     http::Request authed(const std::string& method, const std::string& url) const {
-        http::Request r;
-        r.method = method;
-        r.url = url;
-        r.headers.push_back({"Authorization", "Bearer " + key_});
+        http::Request r = bearer_request(method, url, key_);
         r.headers.push_back({"X-Runway-Version", kApiVersion});
         return r;
     }
