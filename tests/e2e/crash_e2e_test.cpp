@@ -131,15 +131,6 @@ std::vector<fs::path> partials_under(const fs::path& root) {
     return found;
 }
 
-std::vector<json> summaries(const fs::path& out) {
-    std::vector<json> list;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(out / runs::kBatchesDir, ec)) {
-        if (e.path().extension() == ".json") list.push_back(json::parse(read_text(e.path())));
-    }
-    return list;
-}
-
 size_t published_runs(const fs::path& out, const std::vector<Task>& tasks) {
     size_t n = 0;
     for (const auto& t : tasks) n += state_of(out, t).runs.size();
@@ -208,7 +199,7 @@ TEST(CrashE2E, KilledBatchesNeverPublishHalfRunsAndResumeCompletesEachQuestionOn
 
     // The complete run's summary accounts for every question.
     bool found = false;
-    for (const auto& s : summaries(out)) {
+    for (const auto& s : vmeval::testkit::batch_summaries(out)) {
         if (s["totals"]["success"].get<int>() + s["totals"]["skipped"].get<int>() == 40 &&
             s["totals"]["failed"] == 0) {
             found = true;
@@ -254,7 +245,7 @@ TEST(CrashE2E, SigintStopsBatchWritesInterruptedSummaryAndLeavesNoPartials) {
     EXPECT_EQ(code, 130) << err;
     EXPECT_LT(took, 5.0);
 
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 1u) << "the interrupted batch must still write its summary\n" << err;
     EXPECT_EQ(s[0]["interrupted"], true);
     EXPECT_GT(s[0]["totals"]["not_run"].get<int>(), 0) << "the batch was not interrupted mid-way";

@@ -82,21 +82,6 @@ std::vector<fs::path> partials_under(const fs::path& root) {
     return found;
 }
 
-/// The batch summaries written so far, oldest first.
-std::vector<json> summaries(const fs::path& out) {
-    std::vector<fs::path> files;
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(out / runs::kBatchesDir, ec)) {
-        if (e.path().extension() == ".json") files.push_back(e.path());
-    }
-    std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) {
-        return fs::last_write_time(a) < fs::last_write_time(b);
-    });
-    std::vector<json> out_list;
-    for (const auto& f : files) out_list.push_back(json::parse(read_text(f)));
-    return out_list;
-}
-
 /// Checks one published run: metadata says success and the video is what it recorded.
 void expect_valid_run(const fs::path& run_dir) {
     auto m = runs::read_metadata(run_dir);
@@ -134,7 +119,7 @@ TEST(GenerateE2E, DefaultModelOverExamplesSucceedsWithValidVideos) {
     }
     EXPECT_EQ(total, 7u);
     EXPECT_TRUE(partials_under(out).empty());
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0]["totals"]["success"], 7);
     EXPECT_TRUE(fs::exists(out / "_batches" / (s[0]["batch_id"].get<std::string>() + ".log")));
@@ -158,7 +143,7 @@ TEST(GenerateE2E, CrossfadeOverExamplesExitsOneAndRefusesSortingWithoutFinalFram
             expect_valid_run(runs::task_dir(out, "baseline-crossfade", domain, id) / found[0]);
         }
     }
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0]["totals"]["refused"], 1);
     EXPECT_EQ(s[0]["totals"]["success"], 6);
@@ -174,7 +159,7 @@ TEST(GenerateE2E, RerunSkipsEverythingAndMakesNoNewFolders) {
     CommandResult again = generate(tmp, args);
     EXPECT_EQ(again.exit_code, 0) << show(again);
     EXPECT_EQ(snapshot(out), before);
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 2u);
     EXPECT_EQ(s[1]["totals"]["skipped"], 7);
     EXPECT_EQ(s[1]["totals"]["success"], 0);
@@ -293,7 +278,7 @@ TEST(GenerateE2E, BrokenQuestionIsReportedAndOthersAreGenerated) {
     EXPECT_EQ(run_ids(out, "baseline-still", "maze", "maze_0000").size(), 1u);
     EXPECT_EQ(run_ids(out, "baseline-still", "rotation", "rotation_0000").size(), 1u);
     EXPECT_TRUE(run_ids(out, "baseline-still", "maze", "maze_0001").empty());
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0]["invalid_questions"], 1);
 }
@@ -322,7 +307,7 @@ TEST(GenerateE2E, ParallelJobsOverThirtyQuestionsGiveUniqueRuns) {
     }
     EXPECT_EQ(ids.size(), 30u);
     EXPECT_TRUE(partials_under(out).empty());
-    auto s = summaries(out);
+    auto s = vmeval::testkit::batch_summaries(out);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0]["totals"]["success"], 30);
     EXPECT_EQ(s[0]["jobs_in_parallel"], 4);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace vmeval::testkit {
 
 namespace fs = std::filesystem;
@@ -65,6 +67,9 @@ CommandResult run_vmeval(const std::vector<std::string>& args, const std::vector
 int spawn_logged(const std::vector<std::string>& argv, const fs::path& log, const std::vector<std::string>& env = {});
 /// Waits for a child started with spawn_logged; its exit code, or 128 + the signal that ended it.
 int wait_exit(int pid);
+
+/// The batch summaries (`<out>/_batches/*.json`) written so far, oldest first.
+std::vector<nlohmann::json> batch_summaries(const fs::path& out);
 
 /// Path of the built vmeval binary and of the source tree.
 fs::path vmeval_binary();
