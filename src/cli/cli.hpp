@@ -31,6 +31,8 @@ struct GenerateOptions {
     std::string gpus;  ///< "0,1,2,3"
     std::string shard;
     bool report = false;  ///< bring <output-dir>/_report up to date after the batch
+    std::string device = "auto";
+    std::string precision = "auto";
 };
 
 struct ModelsOptions {

@@ -1,4 +1,5 @@
 #include <cstdio>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -28,6 +29,11 @@ int run_doctor(const Options& o) {
     std::string gpu_problem;
     auto gpus = doctor::detect_gpus(&gpu_problem);
 
+    // Loading LibTorch takes a second or more: only when a local model is being checked.
+    std::optional<doctor::LocalRuntime> runtime;
+    for (const auto* m : models)
+        if (m->kind == registry::Kind::Local && !runtime) runtime = doctor::probe_local_runtime();
+
     std::vector<doctor::ModelReport> reports;
     size_t ready = 0;
     for (const auto* m : models) {
@@ -41,6 +47,10 @@ int run_doctor(const Options& o) {
             j["gpus"].push_back({{"index", g.index}, {"name", g.name}, {"total_gib", g.total_gib}, {"free_gib", g.free_gib}});
         }
         if (gpus.empty()) j["gpu_problem"] = gpu_problem;
+        if (runtime) {
+            j["local_runtime"] = {{"module", runtime->module}, {"loaded", runtime->loaded},
+                                  {"description", runtime->description}, {"problem", runtime->problem}};
+        }
         for (const auto& r : reports) {
             nlohmann::json checks = nlohmann::json::array();
             for (const auto& c : r.checks) {
@@ -59,6 +69,10 @@ int run_doctor(const Options& o) {
         std::printf("%s%d %s %.1f GiB", i ? ", " : "", gpus[i].index, gpus[i].name.c_str(), gpus[i].total_gib);
     }
     if (!gpus.empty()) std::printf("\n");
+    if (runtime) {
+        if (runtime->loaded) std::printf("Local models: %s (%s)\n", runtime->description.c_str(), runtime->module.c_str());
+        else std::printf("Local models: no LibTorch backend: %s\n", runtime->problem.c_str());
+    }
     std::printf("\n");
     for (const auto& r : reports) {
         std::printf("%s (%s): %s\n", r.model->name, registry::to_string(r.model->kind), r.ready ? "ready" : "NOT READY");

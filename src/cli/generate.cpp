@@ -92,6 +92,22 @@ void setup_generate_command(CLI::App& app, Options& o) {
                     "Generated frames shown on each contact sheet, the last always included")
         ->check(CLI::Range(1, 32))
         ->capture_default_str();
+    cmd->add_option("--device", g.device,
+                    "Where local models run: auto (first CUDA device, else the CPU), cpu, cuda or cuda:N")
+        ->envname("VMEVAL_DEVICE")
+        ->check(CLI::IsMember({"auto", "cpu", "cuda"}) | CLI::Validator(
+                    [](std::string& v) {
+                        bool ok = v.rfind("cuda:", 0) == 0 && v.size() > 5 && v.size() < 9 &&
+                                  v.find_first_not_of("0123456789", 5) == std::string::npos;
+                        return ok ? std::string() : "expected auto, cpu, cuda or cuda:N";
+                    },
+                    "cuda:N"))
+        ->capture_default_str();
+    cmd->add_option("--precision", g.precision,
+                    "Compute precision of local models: auto (bf16 on a GPU, fp32 on the CPU), bf16, fp16, fp32")
+        ->envname("VMEVAL_PRECISION")
+        ->check(CLI::IsMember({"auto", "bf16", "fp16", "fp32"}))
+        ->capture_default_str();
     cmd->add_flag("--list-models", g.list_models, "List the models and exit (same as `vmeval models`)");
     cmd->add_flag("--report", g.report,
                   "Update the HTML gallery <output-dir>/_report after the batch (see `vmeval report`)");
@@ -144,6 +160,13 @@ int run_generate(const Options& o) {
     if (!g.shard.empty()) std::tie(b.shard_index, b.shard_count) = parse_shard(g.shard);
     b.seed = g.seed;
     b.params = Params::parse(g.params);
+    b.device = g.device;
+    b.precision = g.precision;
+    if (g.device != "auto" || g.precision != "auto") {
+        bool any_local = false;
+        for (const auto* m : b.models) any_local = any_local || m->kind == registry::Kind::Local;
+        if (!any_local) spdlog::warn("--device and --precision apply to local models only; none is selected");
+    }
     b.quiet = o.quiet;
     b.verbose = o.verbose > 0;
     b.command_line = o.argv;

@@ -10,6 +10,7 @@
 #include "vmeval/core/env.hpp"
 #include "vmeval/core/error.hpp"
 #include "vmeval/weights/hub_cache.hpp"
+#include "local_backend.hpp"
 
 namespace vmeval::doctor {
 
@@ -152,10 +153,14 @@ ModelReport check_model(const registry::ModelInfo& m, const std::vector<Gpu>& gp
     // What `vmeval generate` does before a batch: build the model's client with default parameters.
     auto availability = registry::check_availability(m);
     if (!availability.built) {
-        std::string fix = m.kind == registry::Kind::Local
-                              ? "none in this version: the open-model runtime (LibTorch) is not implemented yet; "
-                                "use the API models or the baselines meanwhile"
-                              : "none in this version (see `vmeval models` notes)";
+        std::string fix = "none in this version (see `vmeval models` notes)";
+        if (m.kind == registry::Kind::Local) {
+            fix = registry::backend_module_path().empty()
+                      ? "build vmeval with LibTorch (setup/install_torch.sh, then setup/build.sh) so that "
+                        "libvmeval_torch_backend.so sits next to the vmeval executable"
+                      : "none in this version: the LibTorch runtime is built but this family's pipeline is not "
+                        "yet; use the API models or the baselines meanwhile";
+        }
         for (const auto& why : availability.missing) {
             if (why.rfind("set ", 0) == 0) continue;  // reported per variable above
             add("backend", Status::Missing, why, fix);
@@ -212,6 +217,18 @@ ModelReport check_model(const registry::ModelInfo& m, const std::vector<Gpu>& gp
     }
     r.ready = true;
     for (const auto& c : r.checks) r.ready = r.ready && c.status != Status::Missing;
+    return r;
+}
+
+LocalRuntime probe_local_runtime() {
+    LocalRuntime r;
+    r.module = registry::backend_module_path().string();
+    try {
+        r.description = registry::open_backend().describe();
+        r.loaded = true;
+    } catch (const Error& e) {
+        r.problem = e.what();
+    }
     return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include "models/api/providers.hpp"
 #include "models/baselines/baselines.hpp"
+#include "local_backend.hpp"
 #include "vmeval/core/error.hpp"
 
 namespace vmeval::registry {
@@ -23,13 +24,21 @@ Factory factory_of(Backend backend) {
         case Backend::Kling: return api::make_kling;
         case Backend::Sora: return api::make_sora;
         case Backend::Runway: return api::make_runway;
-        default: return nullptr;  // open models: the LibTorch runtime is not part of this build
+        default: return nullptr;  // open models: the LibTorch backend module, see make_local
     }
+}
+
+std::unique_ptr<ModelWrapper> make_local(const ModelInfo& model, const Params& params) {
+    const auto& backend = open_backend();
+    if (!backend.has_family(model.backend))
+        throw Error(ErrorCode::ModelUnavailable, std::string(model.name) + ": the backend module does not carry the " +
+                                                     model.family + " family");
+    return backend.make_model(model, params);
 }
 
 }  // namespace
 
-bool backend_built(Backend backend) { return factory_of(backend) != nullptr; }
+bool backend_built(Backend backend) { return factory_of(backend) != nullptr || local_family_built(backend); }
 
 const char* unsupported_reason(const ModelInfo& model) {
     // gen4_aleph only edits videos given at an HTTPS URL; image_to_video rejects it, and a
@@ -45,6 +54,7 @@ const char* unsupported_reason(const ModelInfo& model) {
 std::unique_ptr<ModelWrapper> make_wrapper(const ModelInfo& model, const Params& params) {
     if (const char* why = unsupported_reason(model)) throw Error(ErrorCode::ModelUnavailable, why);
     if (Factory f = factory_of(model.backend)) return f(model, params);
+    if (model.kind == Kind::Local && local_family_built(model.backend)) return make_local(model, params);
     throw Error(ErrorCode::ModelUnavailable,
                 std::string(model.name) + " is not available in this build: the " + model.family +
                     " backend is not implemented yet");

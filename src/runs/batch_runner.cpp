@@ -201,6 +201,20 @@ void print_plan(const BatchOptions& o, const std::vector<Job>& jobs, const quest
 
 }  // namespace
 
+namespace {
+
+/// The batch's --param values, plus --device and --precision for local models.
+Params params_for(const registry::ModelInfo& model, const BatchOptions& o) {
+    Params p = o.params;
+    if (model.kind == registry::Kind::Local) {
+        if (!p.has("device")) p.set("device", o.device);
+        if (!p.has("precision")) p.set("precision", o.precision);
+    }
+    return p;
+}
+
+}  // namespace
+
 BatchReport run_batch(const BatchOptions& o) {
     if (o.models.empty()) throw Error(ErrorCode::Usage, "no model selected (use --model)");
     if (o.jobs < 1) throw Error(ErrorCode::Usage, "--jobs must be at least 1");
@@ -213,7 +227,7 @@ BatchReport run_batch(const BatchOptions& o) {
     InferenceRunner& runner = o.runner != nullptr ? *o.runner : own_runner;
     for (const auto* m : o.models) {
         if (!o.dry_run) {
-            runner.wrapper(*m, o.params);
+            runner.wrapper(*m, params_for(*m, o));
         } else {
             auto a = registry::check_availability(*m);
             for (const auto& why : a.missing) spdlog::warn("{} cannot run here: {}", m->name, why);

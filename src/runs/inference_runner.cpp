@@ -259,6 +259,7 @@ RunResult InferenceRunner::run_question(const registry::ModelInfo& model,
         phase_done("generate");
         meta["parameters"] = gen.parameters;
         meta["provider"] = gen.provider;
+        if (!gen.resources.empty()) meta["resources"] = gen.resources;
         model_phases = phases_json(gen.phases);
 
         auto probe = video::probe_video(video_path);

@@ -16,7 +16,8 @@ using vmeval::cli::Options;
 class CleanEnv {
 public:
     CleanEnv() {
-        for (const char* n : {"VMEVAL_QUESTIONS_DIR", "VMEVAL_OUTPUT_DIR", "VMEVAL_JOBS"}) {
+        for (const char* n : {"VMEVAL_QUESTIONS_DIR", "VMEVAL_OUTPUT_DIR", "VMEVAL_JOBS", "VMEVAL_DEVICE",
+                              "VMEVAL_PRECISION"}) {
             ::unsetenv(n);
         }
     }
@@ -65,6 +66,20 @@ TEST(CliParse, GenerateDefaults) {
     EXPECT_FALSE(o.quiet);
     EXPECT_FALSE(o.list_models);
     EXPECT_EQ(o.env_file, ".env");
+}
+
+TEST(CliParse, DeviceAndPrecisionForLocalModels) {
+    auto o = parse({"generate"});
+    EXPECT_EQ(o.generate.device, "auto");
+    EXPECT_EQ(o.generate.precision, "auto");
+    o = parse({"generate", "--device", "cuda:3", "--precision", "fp16"});
+    EXPECT_EQ(o.generate.device, "cuda:3");
+    EXPECT_EQ(o.generate.precision, "fp16");
+    for (const char* ok : {"auto", "cpu", "cuda", "cuda:0", "cuda:15"}) EXPECT_TRUE(accepted({"generate", "--device", ok})) << ok;
+    for (const char* bad : {"gpu", "cuda:", "cuda:x", "cuda:-1", "CPU", "cuda:123456"})
+        EXPECT_FALSE(accepted({"generate", "--device", bad})) << bad;
+    EXPECT_FALSE(accepted({"generate", "--precision", "fp8"}));
+    EXPECT_FALSE(accepted({"generate", "--precision", "half"}));
 }
 
 TEST(CliParse, GenerateDirectories) {

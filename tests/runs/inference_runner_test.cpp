@@ -94,6 +94,18 @@ public:
     GenerationResult generate(const GenerationRequest&) override { return {}; }
 };
 
+/// A local model's report: a video plus where it ran and its peak memory.
+class ResourcesWrapper : public ModelWrapper {
+public:
+    GenerationResult generate(const GenerationRequest& r) override {
+        write_tiny_video(r.video_path, 3);
+        GenerationResult g;
+        g.resources = {{"device", "cpu"}, {"precision", "fp32"}, {"peak_memory_bytes", 123456789},
+                       {"peak_memory_kind", "rss"}};
+        return g;
+    }
+};
+
 class StdThrowWrapper : public ModelWrapper {
 public:
     GenerationResult generate(const GenerationRequest&) override {
@@ -342,6 +354,22 @@ TEST(InferenceRunnerFailures, ModelWritingNoVideoFailsWithVideoCode) {
     ASSERT_TRUE(r.error_code.has_value());
     EXPECT_EQ(*r.error_code, ErrorCode::Video);
     EXPECT_FALSE(r.run_dir.empty());
+}
+
+TEST(InferenceRunnerRun, ResourcesOfLocalModelsReachMetadataOnlyWhenReported) {
+    TempDir dir;
+    make_question(dir / "q", "maze", "maze_0001");
+    auto q = find_question(dir / "q", "maze_0001");
+    InferenceRunner runner(dir / "out");
+    const registry::ModelInfo local = test_model("test-resources");
+    runner.use_wrapper("test-resources", std::make_unique<ResourcesWrapper>());
+    RunResult r = runner.run_question(local, q, {});
+    ASSERT_TRUE(r.success) << r.error_message;
+    EXPECT_EQ(r.metadata["resources"]["peak_memory_bytes"], 123456789);
+    EXPECT_EQ(r.metadata["resources"]["device"], "cpu");
+    RunResult still = runner.run("baseline-still", q.first_frame, "x");
+    ASSERT_TRUE(still.success);
+    EXPECT_FALSE(still.metadata.contains("resources"));
 }
 
 TEST(InferenceRunnerFailures, NonVmevalExceptionIsInternalFailedRun) {

@@ -33,6 +33,10 @@ struct GenerationResult {
     nlohmann::json parameters = nlohmann::json::object();  ///< parameters actually used (resolution, frames, fps, ...)
     nlohmann::json provider = nlohmann::json::object();    ///< provider-side facts (job id, ...), never secrets
     std::vector<std::pair<std::string, double>> phases;    ///< named phases with seconds, e.g. {"encode", 0.12}
+    /// Local models: device, precision and peak memory ({"device": "cuda:0", "precision": "bf16",
+    /// "peak_memory_bytes": N, "peak_memory_kind": "allocator_reserved"}); written to metadata.json
+    /// as "resources" when not empty.
+    nlohmann::json resources = nlohmann::json::object();
 };
 
 /// The interface every model implements: baselines, commercial APIs and local networks alike.

@@ -55,4 +55,14 @@ struct ModelReport {
 ModelReport check_model(const registry::ModelInfo& model, const std::vector<Gpu>& gpus,
                         const std::string& gpu_problem);
 
+/// The LibTorch backend module that runs local models: where it is and what it sees once loaded.
+struct LocalRuntime {
+    std::string module;       ///< path of libvmeval_torch_backend.so, empty when there is none
+    bool loaded = false;
+    std::string description;  ///< "LibTorch 2.x, 1 CUDA device(s)" once loaded
+    std::string problem;      ///< why it is absent or did not load, with the fix
+};
+/// Finds and loads the module (LibTorch loads with it: a second or more).
+LocalRuntime probe_local_runtime();
+
 }  // namespace vmeval::doctor

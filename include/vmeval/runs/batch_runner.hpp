@@ -30,6 +30,10 @@ struct BatchOptions {
     int shard_count = 1;
     std::uint64_t seed = kDefaultSeed;
     Params params;
+    /// Where local models run and in which precision (`--device`, `--precision`); they reach a
+    /// local model as its `device` and `precision` parameters unless --param sets those.
+    std::string device = "auto";
+    std::string precision = "auto";
     bool quiet = false;     ///< no per-question lines and no summary table
     bool verbose = false;   ///< list every planned job in a dry run
     std::vector<std::string> command_line;  ///< recorded in the batch summary
