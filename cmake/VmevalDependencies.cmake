@@ -18,5 +18,7 @@ if(VMEVAL_HAVE_TORCH)
     # The open models' tokenizers (T5, umT5, Gemma) and the byte-level BPE pre-tokenizer regex.
     pkg_check_modules(SENTENCEPIECE REQUIRED IMPORTED_TARGET sentencepiece)
     pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)
+    # Unicode normal forms and case mapping for the tokenizer.json normalizers (CLIP lowercases).
+    pkg_check_modules(ICU REQUIRED IMPORTED_TARGET icu-uc)
 endif()
 message(STATUS "vmeval: LibTorch backend ${VMEVAL_HAVE_TORCH} (open models are listed as unavailable without it)")

@@ -12,7 +12,7 @@ packages=(
     chromium                        # tests/report: the HTML gallery checked in a headless browser
     clang libclang-rt-14-dev llvm   # setup/fuzz.sh (libFuzzer) and its symbolizer
     slurm-wlm munge
-    libsentencepiece-dev libpcre2-dev   # the open models' tokenizers (with LibTorch, setup/install_torch.sh)
+    libsentencepiece-dev libpcre2-dev libicu-dev   # the open models' tokenizers (with LibTorch, setup/install_torch.sh)
 )
 
 missing=()

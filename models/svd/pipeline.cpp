@@ -2,7 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
+#include <utility>
+#include <vector>
 #include <string>
 
 #include "models/svd/image_resize.hpp"
@@ -22,6 +25,21 @@ at::Tensor to_unit_float(const at::Tensor& hwc_u8) {
 
 }  // namespace
 
+ClipNormalization ClipNormalization::from(const nn::ConfigFile& file) {
+    ClipNormalization n;
+    for (auto [key, target] : {std::pair<const char*, std::array<double, 3>*>{"image_mean", &n.mean},
+                               std::pair<const char*, std::array<double, 3>*>{"image_std", &n.std}}) {
+        if (!file.has(key)) continue;
+        auto values = file.get<std::vector<double>>(key);
+        if (values.size() != 3)
+            throw Error(ErrorCode::Config, file.path().string() + ": '" + key + "' must have 3 values (RGB)");
+        std::copy(values.begin(), values.end(), target->begin());
+    }
+    for (double s : n.std)
+        if (s <= 0) throw Error(ErrorCode::Config, file.path().string() + ": 'image_std' must be positive");
+    return n;
+}
+
 Pipeline::Visit::Visit(nn::Module& module, const Pipeline& pipeline) : module_(module), pipeline_(pipeline) {
     if (pipeline_.offload_) module_.to(pipeline_.placement_.device);
 }
@@ -39,8 +57,8 @@ std::unique_ptr<Pipeline> Pipeline::load(const std::filesystem::path& dir, const
     p->unet_ = UNet::load(dir / "unet", home, placement.dtype);
     p->vae_ = VAE::load(dir / "vae", home, placement.dtype);
     p->image_encoder_ = ImageEncoder::load(dir / "image_encoder", home, placement.dtype);
-    p->feature_extractor_ =
-        nn::CLIPImageProcessorConfig::from(nn::ConfigFile::load(dir / "feature_extractor" / "preprocessor_config.json"));
+    p->normalization_ =
+        ClipNormalization::from(nn::ConfigFile::load(dir / "feature_extractor" / "preprocessor_config.json"));
     p->scheduler_ = sched::make_scheduler(nn::ConfigFile::load(dir / "scheduler" / "scheduler_config.json"));
     if (p->unet_->config().cross_attention_dim.front() != p->image_encoder_->config().projection_dim)
         throw Error(ErrorCode::Config, (dir / "unet" / "config.json").string() +
@@ -69,7 +87,12 @@ at::Tensor Pipeline::encode_image(const at::Tensor& image) {
     Visit visit(*image_encoder_, *this);
     auto pixels = to_unit_float(image.to(at::kCPU)).to(placement_.device) * 2.0 - 1.0;
     pixels = (resize_with_antialiasing(pixels, kClipSize, kClipSize) + 1.0) / 2.0;
-    pixels = nn::clip_normalize(pixels, feature_extractor_).to(placement_.dtype);
+    // Subtract and divide in float32 with float32 constants, as the processor does.
+    auto mean = at::tensor(std::vector<double>(normalization_.mean.begin(), normalization_.mean.end()))
+                    .to(at::kFloat).view({1, 3, 1, 1}).to(pixels.device());
+    auto std = at::tensor(std::vector<double>(normalization_.std.begin(), normalization_.std.end()))
+                   .to(at::kFloat).view({1, 3, 1, 1}).to(pixels.device());
+    pixels = ((pixels.to(at::kFloat) - mean) / std).to(placement_.dtype);
     return image_encoder_->forward(pixels).unsqueeze(1);
 }
 

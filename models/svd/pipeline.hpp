@@ -11,6 +11,7 @@
 
 #include <ATen/ATen.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -20,11 +21,18 @@
 #include "models/svd/image_encoder.hpp"
 #include "models/svd/unet.hpp"
 #include "models/svd/vae.hpp"
-#include "models/torch/encoders/clip_image_processor.hpp"
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/schedulers/scheduler.hpp"
 
 namespace vmeval::svd {
+
+/// What the pipeline takes from feature_extractor/preprocessor_config.json: only the CLIP
+/// normalisation (the reference calls the processor with do_normalize alone).
+struct ClipNormalization {
+    std::array<double, 3> mean{0.48145466, 0.4578275, 0.40821073};
+    std::array<double, 3> std{0.26862954, 0.26130258, 0.27577711};
+    static ClipNormalization from(const nn::ConfigFile& file);
+};
 
 struct Settings {
     int64_t width = 1024;
@@ -105,7 +113,7 @@ private:
     std::unique_ptr<UNet> unet_;
     std::unique_ptr<VAE> vae_;
     std::unique_ptr<ImageEncoder> image_encoder_;
-    nn::CLIPImageProcessorConfig feature_extractor_;
+    ClipNormalization normalization_;
     std::unique_ptr<sched::Scheduler> scheduler_;
 };
 

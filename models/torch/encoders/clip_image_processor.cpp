@@ -4,7 +4,7 @@
 
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 namespace {
 
@@ -109,4 +109,4 @@ at::Tensor clip_preprocess(const at::Tensor& image, const CLIPImageProcessorConf
     return pixels.contiguous();
 }
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

@@ -9,9 +9,10 @@
 #include <array>
 #include <filesystem>
 
+#include "models/torch/encoders/layers.hpp"
 #include "models/torch/runtime/config.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 struct CLIPImageProcessorConfig {
     bool do_resize = true;
@@ -39,4 +40,4 @@ at::Tensor clip_normalize(const at::Tensor& pixels, const CLIPImageProcessorConf
 /// conversion does). Returns pixel_values [1, 3, crop_height, crop_width] float32 on the CPU.
 at::Tensor clip_preprocess(const at::Tensor& image, const CLIPImageProcessorConfig& config);
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

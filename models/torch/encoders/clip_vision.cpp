@@ -4,7 +4,7 @@
 
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 CLIPVisionConfig CLIPVisionConfig::from(const ConfigFile& file) {
     CLIPVisionConfig c;
@@ -155,4 +155,4 @@ std::unique_ptr<CLIPVisionEncoder> CLIPVisionEncoder::load(const std::filesystem
     return encoder;
 }
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

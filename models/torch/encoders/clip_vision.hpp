@@ -18,7 +18,7 @@
 #include "models/torch/runtime/load.hpp"
 #include "models/torch/runtime/module.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 /// The config.json of an image_encoder folder (a transformers CLIPVisionConfig).
 struct CLIPVisionConfig {
@@ -149,4 +149,4 @@ private:
     Linear* projection_ = nullptr;
 };
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

@@ -4,7 +4,7 @@
 
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 Linear::Linear(int64_t in, int64_t out, bool bias, Keep keep)
     : weight_(param("weight", {out, in}, keep)),
@@ -69,4 +69,4 @@ at::Tensor activate(const at::Tensor& x, Activation activation) {
     return x;
 }
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

@@ -7,9 +7,25 @@
 
 #include <string>
 
+#include "models/torch/runtime/checkpoint_reader.hpp"
+#include "models/torch/runtime/config.hpp"
+#include "models/torch/runtime/load.hpp"
 #include "models/torch/runtime/module.hpp"
 
-namespace vmeval::nn {
+// The encoders live in their own namespace: their Linear casts its input to the weight's dtype
+// (T5 keeps `wo` in fp32 under fp16) and their activations follow transformers' names, unlike the
+// diffusers-shaped layers of models/torch/blocks in vmeval::nn.
+namespace vmeval::enc {
+
+using nn::check_weights;
+using nn::CheckpointReader;
+using nn::ConfigFile;
+using nn::Keep;
+using nn::load_weights;
+using nn::LoadOptions;
+using nn::LoadReport;
+using nn::Module;
+using nn::ModuleList;
 
 /// torch.nn.Linear: "weight" [out, in] and an optional "bias" [out].
 class Linear : public Module {
@@ -68,4 +84,4 @@ enum class Activation { ReLU, GELU, GELUTanh, QuickGELU, SiLU };
 Activation activation_from_name(const std::string& name, const std::string& context);
 at::Tensor activate(const at::Tensor& x, Activation activation);
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

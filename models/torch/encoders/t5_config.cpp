@@ -2,7 +2,7 @@
 
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 T5Config T5Config::from(const ConfigFile& file) {
     T5Config c;
@@ -47,4 +47,4 @@ T5Config T5Config::from(const ConfigFile& file) {
     return c;
 }
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

@@ -8,7 +8,7 @@
 #include "models/torch/encoders/layers.hpp"
 #include "models/torch/runtime/config.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 struct T5Config {
     int64_t vocab_size = 0;
@@ -29,4 +29,4 @@ struct T5Config {
     static T5Config from(const ConfigFile& file);
 };
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

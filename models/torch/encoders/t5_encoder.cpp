@@ -7,7 +7,7 @@
 
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 namespace {
 
@@ -193,4 +193,4 @@ std::unique_ptr<T5Encoder> T5Encoder::load(const std::filesystem::path& dir, at:
     return encoder;
 }
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

@@ -17,7 +17,7 @@
 #include "models/torch/runtime/load.hpp"
 #include "models/torch/runtime/module.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 
 /// T5Attention for the encoder: bidirectional, unscaled, optional bucketed relative position bias.
 class T5Attention : public Module {
@@ -138,4 +138,4 @@ private:
     T5Stack& encoder_;
 };
 
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

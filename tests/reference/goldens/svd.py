@@ -14,6 +14,7 @@ from diffusers import (
     StableVideoDiffusionPipeline,
     UNetSpatioTemporalConditionModel,
 )
+from diffusers.video_processor import VideoProcessor
 from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
 from ._common import randomize, save_json, save_tensors, seed
@@ -115,8 +116,12 @@ def resize_goldens(out: Path, pixels: np.ndarray, gen) -> None:
 
     image = PIL.Image.fromarray(pixels)
     tensors = {"image": torch.from_numpy(pixels)}
+    processor = VideoProcessor(do_resize=True, vae_scale_factor=2)
     for h, w in ((20, 27), (45, 70)):
-        tensors[f"pil_{h}x{w}"] = torch.from_numpy(np.asarray(image.resize((w, h))).copy())
+        # What VideoProcessor.preprocess does to a PIL image before scaling to [-1, 1].
+        resized = processor.resize(image, h, w)
+        assert resized.tobytes() == image.resize((w, h), resample=PIL.Image.LANCZOS).tobytes()
+        tensors[f"pil_{h}x{w}"] = torch.from_numpy(np.asarray(resized).copy())
     for name, shape in (("down", (1, 3, 500, 300)), ("up", (1, 3, 40, 64))):
         x = torch.rand(*shape, generator=gen) * 2 - 1
         tensors[f"aa_{name}_in"] = x

@@ -116,8 +116,13 @@ def gen_vae(out: Path, name: str, vae: AutoencoderKLWan, video: torch.Tensor) ->
         mode = vae.encode(video).latent_dist.mode()
         z = torch.randn_like(mode)
         decoded = vae.decode(z).sample
+        # The pipelines' normalisation of encoded latents (WanImageToVideoPipeline.prepare_latents).
+        mean = torch.tensor(vae.config.latents_mean).view(1, vae.config.z_dim, 1, 1, 1).to(mode.dtype)
+        inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, vae.config.z_dim, 1, 1, 1).to(mode.dtype)
+        normalized = (mode - mean) * inv_std
     save_tensors(out / f"{name}.safetensors",
-                 {"video": video, "latent_mode": mode, "moments": h, "latents": z, "decoded": decoded})
+                 {"video": video, "latent_mode": mode, "moments": h, "latents": z, "decoded": decoded,
+                  "latent_normalized": normalized})
     save_json(out / f"{name}.json", {"clamped_fraction": float((decoded.abs() >= 1.0).float().mean())})
 
 

@@ -9,7 +9,7 @@
 #include "torch/support/golden.hpp"
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 namespace {
 
 using testing::golden_dir;
@@ -112,4 +112,4 @@ TEST(CLIPImageProcessor, CropAndNormalizeExactlyResizeWithinOneGreyLevel) {
 }
 
 }  // namespace
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

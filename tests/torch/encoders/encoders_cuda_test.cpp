@@ -9,7 +9,7 @@
 #include "models/torch/encoders/t5_encoder.hpp"
 #include "torch/support/golden.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 namespace {
 
 using testing::golden_dir;
@@ -58,4 +58,4 @@ TEST(EncodersOnGPU, CLIPVision_CUDA) {
 }
 
 }  // namespace
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

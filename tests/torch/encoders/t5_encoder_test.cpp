@@ -9,7 +9,7 @@
 #include "torch/support/golden.hpp"
 #include "vmeval/core/error.hpp"
 
-namespace vmeval::nn {
+namespace vmeval::enc {
 namespace {
 
 using testing::golden_dir;
@@ -150,4 +150,4 @@ TEST(T5Encoder, BFloat16MatchesTheReferenceInBFloat16) {
 }
 
 }  // namespace
-}  // namespace vmeval::nn
+}  // namespace vmeval::enc

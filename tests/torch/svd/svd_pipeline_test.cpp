@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "models/svd/pipeline.hpp"
+#include "vmeval/core/error.hpp"
 #include "torch/support/golden.hpp"
 
 namespace {
