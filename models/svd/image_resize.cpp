@@ -12,7 +12,8 @@ namespace vmeval::svd {
 
 namespace {
 
-constexpr int kPrecisionBits = 32 - 8 - 2;  // PIL's Resample.c: fixed-point weights for 8-bit pixels
+constexpr int kPrecisionBits =
+    32 - 8 - 2;  // PIL's Resample.c: fixed-point weights for 8-bit pixels
 constexpr double kPi = 3.14159265358979323846;
 
 double sinc(double x) {
@@ -45,7 +46,8 @@ std::vector<Taps> precompute(int64_t in, int64_t out) {
         std::vector<double> k(static_cast<std::size_t>(std::max<int64_t>(xmax - xmin, 0)));
         double total = 0.0;
         for (std::size_t x = 0; x < k.size(); ++x) {
-            k[x] = lanczos((static_cast<double>(x) + static_cast<double>(xmin) - center + 0.5) * ss);
+            k[x] =
+                lanczos((static_cast<double>(x) + static_cast<double>(xmin) - center + 0.5) * ss);
             total += k[x];
         }
         auto& t = taps[static_cast<std::size_t>(xx)];
@@ -65,8 +67,8 @@ uint8_t clip8(int64_t ss) {
 }
 
 /// Resamples along axis 1 (x) of a contiguous [rows, cols, channels] uint8 buffer.
-std::vector<uint8_t> resample_rows(const std::vector<uint8_t>& src, int64_t rows, int64_t cols, int64_t ch,
-                                   int64_t out_cols) {
+std::vector<uint8_t> resample_rows(const std::vector<uint8_t>& src, int64_t rows, int64_t cols,
+                                   int64_t ch, int64_t out_cols) {
     const auto taps = precompute(cols, out_cols);
     std::vector<uint8_t> dst(static_cast<std::size_t>(rows * out_cols * ch));
     for (int64_t y = 0; y < rows; ++y)
@@ -75,7 +77,8 @@ std::vector<uint8_t> resample_rows(const std::vector<uint8_t>& src, int64_t rows
             for (int64_t c = 0; c < ch; ++c) {
                 int64_t ss = int64_t{1} << (kPrecisionBits - 1);
                 for (std::size_t i = 0; i < t.weights.size(); ++i)
-                    ss += src[static_cast<std::size_t>((y * cols + t.first + static_cast<int64_t>(i)) * ch + c)] *
+                    ss += src[static_cast<std::size_t>(
+                              (y * cols + t.first + static_cast<int64_t>(i)) * ch + c)] *
                           t.weights[i];
                 dst[static_cast<std::size_t>((y * out_cols + x) * ch + c)] = clip8(ss);
             }
@@ -84,8 +87,8 @@ std::vector<uint8_t> resample_rows(const std::vector<uint8_t>& src, int64_t rows
 }
 
 /// Resamples along axis 0 (y).
-std::vector<uint8_t> resample_cols(const std::vector<uint8_t>& src, int64_t rows, int64_t cols, int64_t ch,
-                                   int64_t out_rows) {
+std::vector<uint8_t> resample_cols(const std::vector<uint8_t>& src, int64_t rows, int64_t cols,
+                                   int64_t ch, int64_t out_rows) {
     const auto taps = precompute(rows, out_rows);
     std::vector<uint8_t> dst(static_cast<std::size_t>(out_rows * cols * ch));
     for (int64_t y = 0; y < out_rows; ++y) {
@@ -94,7 +97,8 @@ std::vector<uint8_t> resample_cols(const std::vector<uint8_t>& src, int64_t rows
             for (int64_t c = 0; c < ch; ++c) {
                 int64_t ss = int64_t{1} << (kPrecisionBits - 1);
                 for (std::size_t i = 0; i < t.weights.size(); ++i)
-                    ss += src[static_cast<std::size_t>(((t.first + static_cast<int64_t>(i)) * cols + x) * ch + c)] *
+                    ss += src[static_cast<std::size_t>(
+                              ((t.first + static_cast<int64_t>(i)) * cols + x) * ch + c)] *
                           t.weights[i];
                 dst[static_cast<std::size_t>((y * cols + x) * ch + c)] = clip8(ss);
             }
@@ -114,10 +118,12 @@ at::Tensor gaussian(int64_t size, double sigma, const at::TensorOptions& options
 at::Tensor filter2d(const at::Tensor& x, const at::Tensor& kernel) {
     const int64_t b = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
     const int64_t kh = kernel.size(0), kw = kernel.size(1);
-    const int64_t left = (kw - 1) / 2, right = (kw - 1) - left, top = (kh - 1) / 2, bottom = (kh - 1) - top;
+    const int64_t left = (kw - 1) / 2, right = (kw - 1) - left, top = (kh - 1) / 2,
+                  bottom = (kh - 1) - top;
     auto padded = at::pad(x, {left, right, top, bottom}, "reflect");
     auto weight = kernel.unsqueeze(0).unsqueeze(0).expand({c, 1, kh, kw}).contiguous();
-    auto out = at::conv2d(padded, weight, at::Tensor(), at::IntArrayRef{1, 1}, at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, c);
+    auto out = at::conv2d(padded, weight, at::Tensor(), at::IntArrayRef{1, 1},
+                          at::IntArrayRef{0, 0}, at::IntArrayRef{1, 1}, c);
     return out.view({b, c, h, w});
 }
 
@@ -126,7 +132,8 @@ at::Tensor filter2d(const at::Tensor& x, const at::Tensor& kernel) {
 at::Tensor pil_lanczos_resize(const at::Tensor& image, int64_t height, int64_t width) {
     if (image.dim() != 3 || image.scalar_type() != at::kByte)
         throw Error(ErrorCode::Internal, "pil_lanczos_resize: image must be [H, W, C] uint8");
-    if (height <= 0 || width <= 0) throw Error(ErrorCode::Config, "pil_lanczos_resize: the target size must be positive");
+    if (height <= 0 || width <= 0)
+        throw Error(ErrorCode::Config, "pil_lanczos_resize: the target size must be positive");
     const int64_t rows = image.size(0), cols = image.size(1), ch = image.size(2);
     if (rows == height && cols == width) return image.clone();
     auto src = image.to(at::kCPU).contiguous();

@@ -11,29 +11,22 @@
 
 #include <ATen/ATen.h>
 
-#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 
-#include "models/svd/image_encoder.hpp"
 #include "models/svd/unet.hpp"
 #include "models/svd/vae.hpp"
+#include "models/torch/encoders/clip_image_processor.hpp"
+#include "models/torch/encoders/clip_vision.hpp"
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/schedulers/scheduler.hpp"
 
 namespace vmeval::svd {
 
-/// What the pipeline takes from feature_extractor/preprocessor_config.json: only the CLIP
-/// normalisation (the reference calls the processor with do_normalize alone).
-struct ClipNormalization {
-    std::array<double, 3> mean{0.48145466, 0.4578275, 0.40821073};
-    std::array<double, 3> std{0.26862954, 0.26130258, 0.27577711};
-    static ClipNormalization from(const nn::ConfigFile& file);
-};
-
+/// One generation's settings (the `svd` model's params), with the reference's defaults.
 struct Settings {
     int64_t width = 1024;
     int64_t height = 576;
@@ -62,8 +55,8 @@ class Pipeline {
 public:
     /// Loads unet, vae, image_encoder, scheduler and feature_extractor from a diffusers pipeline
     /// folder. With `offload`, components stay on the CPU and visit the device only while they run.
-    static std::unique_ptr<Pipeline> load(const std::filesystem::path& dir, const nn::Placement& placement,
-                                          bool offload = false);
+    static std::unique_ptr<Pipeline> load(const std::filesystem::path& dir,
+                                          const nn::Placement& placement, bool offload = false);
 
     /// Checks the settings against the model (sizes divisible by the VAE factor, positive counts);
     /// throws Error(Config) naming the setting.
@@ -87,15 +80,17 @@ public:
 
     /// The whole pipeline.
     at::Tensor operator()(const at::Tensor& image, const Settings& s, at::Generator& generator,
-                          const std::optional<at::Tensor>& latents = std::nullopt, const StepCallback& callback = {});
+                          const std::optional<at::Tensor>& latents = std::nullopt,
+                          const StepCallback& callback = {});
 
     const UNet& unet() const { return *unet_; }
     const VAE& vae() const { return *vae_; }
-    const ImageEncoder& image_encoder() const { return *image_encoder_; }
+    const enc::CLIPVisionEncoder& image_encoder() const { return *image_encoder_; }
     const nn::Placement& placement() const { return placement_; }
 
 private:
-    /// Brings a component to the compute device for one phase (and back to the CPU when offloading).
+    /// Brings a component to the compute device for one phase (and back to the CPU when
+    /// offloading).
     class Visit {
     public:
         Visit(nn::Module& module, const Pipeline& pipeline);
@@ -112,8 +107,8 @@ private:
     bool offload_ = false;
     std::unique_ptr<UNet> unet_;
     std::unique_ptr<VAE> vae_;
-    std::unique_ptr<ImageEncoder> image_encoder_;
-    ClipNormalization normalization_;
+    std::unique_ptr<enc::CLIPVisionEncoder> image_encoder_;
+    enc::CLIPImageProcessorConfig feature_extractor_;
     std::unique_ptr<sched::Scheduler> scheduler_;
 };
 

@@ -19,6 +19,18 @@ namespace vmeval::svd {
 
 namespace {
 
+/// The files the pipeline reads; the fp16 variant is preferred for half precision.
+nn::PipelineRequirement requirement(const registry::ModelInfo& model, bool half) {
+    nn::PipelineRequirement need;
+    need.model_name = model.name;
+    need.repo_id = model.weights != nullptr && *model.weights ? model.weights
+                                                              : "stabilityai/stable-video-diffusion-img2vid-xt";
+    need.weight_components = {"unet", "vae", "image_encoder"};
+    need.config_only = {"scheduler", "feature_extractor"};
+    if (half) need.variant = "fp16";
+    return need;
+}
+
 /// Seconds since `start`.
 double since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -27,9 +39,9 @@ double since(std::chrono::steady_clock::time_point start) {
 class SvdModel final : public ModelWrapper {
 public:
     SvdModel(const registry::ModelInfo& model, const Params& params) : name_(model.name) {
-        params.expect_only({"weights", "width", "height", "frames", "steps", "fps", "motion_bucket_id",
-                            "noise_aug_strength", "min_guidance", "max_guidance", "decode_chunk_size", "device",
-                            "precision", "offload"},
+        params.expect_only({"weights", "width", "height", "frames", "steps", "fps",
+                            "motion_bucket_id", "noise_aug_strength", "min_guidance",
+                            "max_guidance", "decode_chunk_size", "device", "precision", "offload"},
                            model.name);
         const auto& d = model.defaults;
         s_.width = params.get_int("width", d.width > 0 ? d.width : 1024, 8, 8192);
@@ -40,19 +52,18 @@ public:
         s_.motion_bucket_id = params.get_int("motion_bucket_id", 127, 0, 1023);
         s_.noise_aug_strength = params.get_double("noise_aug_strength", 0.02, 0.0, 10.0);
         s_.min_guidance = params.get_double("min_guidance", 1.0, 0.0, 100.0);
-        s_.max_guidance = params.get_double("max_guidance", d.guidance > 0 ? d.guidance : 3.0, 0.0, 100.0);
-        // Eight frames per decode keeps the temporal decoder within a 24 GB card at 1024x576.
-        s_.decode_chunk_size = params.get_int("decode_chunk_size", 8, 1, 1000);
+        s_.max_guidance =
+            params.get_double("max_guidance", d.guidance > 0 ? d.guidance : 3.0, 0.0, 100.0);
+        // Every frame at once, as the reference does by default: chunks are decoded as separate
+        // clips, which changes the frames. On a 24 GB card --param decode_chunk_size=8 bounds the
+        // temporal decoder's memory, as the model page suggests.
+        s_.decode_chunk_size = params.get_int("decode_chunk_size", s_.frames, 1, 1000);
         offload_ = params.get_int("offload", 0, 0, 1) == 1;
-        placement_ = nn::choose_placement(params.get_string("device", "auto"), params.get_string("precision", "auto"));
+        placement_ = nn::choose_placement(params.get_string("device", "auto"),
+                                          params.get_string("precision", "auto"));
 
-        nn::PipelineRequirement need;
-        need.model_name = model.name;
-        need.repo_id = model.weights != nullptr && *model.weights ? model.weights
-                                                                           : "stabilityai/stable-video-diffusion-img2vid-xt";
-        need.weight_components = {"unet", "vae", "image_encoder"};
-        need.config_only = {"scheduler", "feature_extractor"};
-        const auto dir = nn::locate_pipeline(need, params.get_string("weights", ""));
+        const auto dir = nn::locate_pipeline(requirement(model, placement_.dtype != at::kFloat),
+                                             params.get_string("weights", ""));
         c10::InferenceMode guard;
         pipeline_ = Pipeline::load(dir, placement_, offload_);
         pipeline_->check(s_);
@@ -63,12 +74,14 @@ public:
 
     GenerationResult generate(const GenerationRequest& request) override {
         if (request.first_frame == nullptr)
-            throw Error(ErrorCode::InvalidQuestion, name_ + ": the question has no first_frame.png");
+            throw Error(ErrorCode::InvalidQuestion,
+                        name_ + ": the question has no first_frame.png");
         if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
         c10::InferenceMode guard;
         const auto& first = *request.first_frame;
         auto image = rgb_tensor(first.rgb.data(), first.width, first.height);
-        // One CPU generator for every draw, as the reference with torch.Generator().manual_seed(seed).
+        // One CPU generator for every draw, as the reference with
+        // torch.Generator().manual_seed(seed).
         auto gen = at::make_generator<at::CPUGeneratorImpl>(request.seed);
         nn::PeakMemory peak(placement_.device);
         GenerationResult result;
@@ -87,7 +100,13 @@ public:
         t = std::chrono::steady_clock::now();
         auto frames = pipeline_->decode(latents, s_);
         // [1, F, 3, H, W] in [0, 1] -> [F, H, W, 3] uint8, rounded as diffusers' numpy_to_pil does.
-        auto rgb = (frames[0] * 255.0).round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous().cpu();
+        auto rgb = (frames[0] * 255.0)
+                       .round()
+                       .clamp(0, 255)
+                       .to(at::kByte)
+                       .permute({0, 2, 3, 1})
+                       .contiguous()
+                       .cpu();
         result.phases.emplace_back("decode", since(t));
 
         t = std::chrono::steady_clock::now();
@@ -136,6 +155,15 @@ private:
 
 std::unique_ptr<ModelWrapper> make_svd(const registry::ModelInfo& model, const Params& params) {
     return std::make_unique<SvdModel>(model, params);
+}
+
+std::string weights_problem(const registry::ModelInfo& model, const Params& params) {
+    try {
+        (void)nn::locate_pipeline(requirement(model, false), params.get_string("weights", ""));
+        return "";
+    } catch (const Error& e) {
+        return e.what();
+    }
 }
 
 }  // namespace vmeval::svd

@@ -10,8 +10,8 @@
 #include <array>
 #include <cstdint>
 #include <filesystem>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,10 +21,15 @@
 #include "models/torch/blocks/layers.hpp"
 #include "models/torch/blocks/norms.hpp"
 #include "models/torch/blocks/resnet.hpp"
+#include "models/torch/runtime/checkpoint_reader.hpp"
 #include "models/torch/runtime/config.hpp"
 #include "models/torch/runtime/module.hpp"
 
 namespace vmeval::svd {
+
+/// A component folder's weights: the `variant` files (".fp16.", half the size) when the folder has
+/// them and a variant is asked for, else the full-precision ones.
+nn::CheckpointReader open_checkpoint(const std::filesystem::path& dir, const std::string& variant);
 
 /// unet/config.json. Per-block values may be written as one number or a list; they are expanded
 /// to one entry per down block here.
@@ -46,11 +51,12 @@ struct UNetConfig {
     static UNetConfig from(const nn::ConfigFile& file);
 };
 
-/// diffusers BasicTransformerBlock as SVD configures it: layer norms, self-attention, cross-attention
-/// to the image embedding, GEGLU feed-forward, all pre-norm with residuals.
+/// diffusers BasicTransformerBlock as SVD configures it: layer norms, self-attention,
+/// cross-attention to the image embedding, GEGLU feed-forward, all pre-norm with residuals.
 class BasicTransformerBlock : public nn::Module {
 public:
-    BasicTransformerBlock(int64_t dim, int64_t heads, int64_t head_dim, int64_t cross_attention_dim);
+    BasicTransformerBlock(int64_t dim, int64_t heads, int64_t head_dim,
+                          int64_t cross_attention_dim);
     at::Tensor forward(const at::Tensor& x, const at::Tensor& context) const;
 
 private:
@@ -66,8 +72,8 @@ private:
 /// with an extra input feed-forward (ff_in).
 class TemporalBasicTransformerBlock : public nn::Module {
 public:
-    TemporalBasicTransformerBlock(int64_t dim, int64_t time_mix_inner_dim, int64_t heads, int64_t head_dim,
-                                  int64_t cross_attention_dim);
+    TemporalBasicTransformerBlock(int64_t dim, int64_t time_mix_inner_dim, int64_t heads,
+                                  int64_t head_dim, int64_t cross_attention_dim);
     /// x [B*F, S, C]; context [B*S, tokens, cross_dim].
     at::Tensor forward(const at::Tensor& x, int64_t num_frames, const at::Tensor& context) const;
 
@@ -86,10 +92,11 @@ private:
 /// diffusers TransformerSpatioTemporalModel.
 class TransformerSpatioTemporal : public nn::Module {
 public:
-    TransformerSpatioTemporal(int64_t heads, int64_t head_dim, int64_t in_channels, int64_t num_layers,
-                              int64_t cross_attention_dim);
+    TransformerSpatioTemporal(int64_t heads, int64_t head_dim, int64_t in_channels,
+                              int64_t num_layers, int64_t cross_attention_dim);
     /// x [B*F, C, H, W]; context [B*F, tokens, cross_dim]; indicator [B, F].
-    at::Tensor forward(const at::Tensor& x, const at::Tensor& context, const at::Tensor& indicator) const;
+    at::Tensor forward(const at::Tensor& x, const at::Tensor& context,
+                       const at::Tensor& indicator) const;
 
 private:
     int64_t in_channels_;
@@ -167,13 +174,17 @@ public:
     const UNetConfig& config() const { return config_; }
 
     /// sample [B, F, in_channels, H, W]; timestep a scalar (or [1] / [B]) float tensor;
-    /// encoder_hidden_states [B, tokens, cross_dim]; added_time_ids [B, 3]. Returns [B, F, out, H, W].
-    at::Tensor forward(const at::Tensor& sample, const at::Tensor& timestep, const at::Tensor& encoder_hidden_states,
+    /// encoder_hidden_states [B, tokens, cross_dim]; added_time_ids [B, 3]. Returns [B, F, out, H,
+    /// W].
+    at::Tensor forward(const at::Tensor& sample, const at::Tensor& timestep,
+                       const at::Tensor& encoder_hidden_states,
                        const at::Tensor& added_time_ids) const;
 
     /// Reads `<dir>/config.json` and the weights of a unet folder.
-    static std::unique_ptr<UNet> load(const std::filesystem::path& dir, at::Device device = at::kCPU,
-                                      at::ScalarType dtype = at::kFloat);
+    static std::unique_ptr<UNet> load(const std::filesystem::path& dir,
+                                      at::Device device = at::kCPU,
+                                      at::ScalarType dtype = at::kFloat,
+                                      const std::string& variant = "");
 
 private:
     UNetConfig config_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "models/svd/unet.hpp"
 #include "models/torch/runtime/checkpoint_reader.hpp"
 #include "models/torch/runtime/load.hpp"
 #include "vmeval/core/error.hpp"
@@ -61,18 +62,24 @@ VAEConfig VAEConfig::from(const nn::ConfigFile& file) {
     c.latent_channels = file.get<int64_t>("latent_channels", 4);
     c.scaling_factor = file.get<double>("scaling_factor", 0.18215);
     c.force_upcast = file.get<bool>("force_upcast", true);
-    const auto types = file.get<std::vector<std::string>>("down_block_types", {"DownEncoderBlock2D"});
+    const auto types =
+        file.get<std::vector<std::string>>("down_block_types", {"DownEncoderBlock2D"});
     if (types.size() != c.block_out_channels.size() || c.block_out_channels.empty())
-        throw Error(ErrorCode::Config, file.path().string() +
-                                           ": 'down_block_types' and 'block_out_channels' must have the same length");
+        throw Error(ErrorCode::Config,
+                    file.path().string() +
+                        ": 'down_block_types' and 'block_out_channels' must have the same length");
     for (const auto& t : types)
         if (t != "DownEncoderBlock2D")
-            throw Error(ErrorCode::Config, file.path().string() + ": down block type '" + t +
-                                               "' is not supported (AutoencoderKLTemporalDecoder uses DownEncoderBlock2D)");
+            throw Error(
+                ErrorCode::Config,
+                file.path().string() + ": down block type '" + t +
+                    "' is not supported (AutoencoderKLTemporalDecoder uses DownEncoderBlock2D)");
     for (auto ch : c.block_out_channels)
         if (ch % 32 != 0)
-            throw Error(ErrorCode::Config, file.path().string() +
-                                               ": 'block_out_channels' must be multiples of 32 (GroupNorm with 32 groups)");
+            throw Error(
+                ErrorCode::Config,
+                file.path().string() +
+                    ": 'block_out_channels' must be multiples of 32 (GroupNorm with 32 groups)");
     return c;
 }
 
@@ -112,12 +119,14 @@ Encoder::Encoder(const VAEConfig& c)
       down_blocks_(child<nn::ModuleList<EncoderDownBlock>>("down_blocks")),
       mid_block_(child<EncoderMidBlock>("mid_block", c.block_out_channels.back())),
       conv_norm_out_(child<nn::GroupNorm>("conv_norm_out", 32, c.block_out_channels.back(), 1e-6)),
-      conv_out_(child<nn::Conv2d>("conv_out", c.block_out_channels.back(), 2 * c.latent_channels, 3, 1, 1)) {
+      conv_out_(child<nn::Conv2d>("conv_out", c.block_out_channels.back(), 2 * c.latent_channels, 3,
+                                  1, 1)) {
     int64_t output = c.block_out_channels[0];
     for (std::size_t i = 0; i < c.block_out_channels.size(); ++i) {
         const int64_t input = output;
         output = c.block_out_channels[i];
-        down_blocks_.push_back(input, output, c.layers_per_block, i + 1 < c.block_out_channels.size());
+        down_blocks_.push_back(input, output, c.layers_per_block,
+                               i + 1 < c.block_out_channels.size());
     }
 }
 
@@ -164,13 +173,16 @@ at::Tensor DecoderUpBlock::forward(at::Tensor x, const at::Tensor& indicator) co
 }
 
 TemporalDecoder::TemporalDecoder(const VAEConfig& c)
-    : conv_in_(child<nn::Conv2d>("conv_in", c.latent_channels, c.block_out_channels.back(), 3, 1, 1)),
-      mid_block_(child<DecoderMidBlock>("mid_block", c.block_out_channels.back(), c.layers_per_block)),
+    : conv_in_(
+          child<nn::Conv2d>("conv_in", c.latent_channels, c.block_out_channels.back(), 3, 1, 1)),
+      mid_block_(
+          child<DecoderMidBlock>("mid_block", c.block_out_channels.back(), c.layers_per_block)),
       up_blocks_(child<nn::ModuleList<DecoderUpBlock>>("up_blocks")),
       conv_norm_out_(child<nn::GroupNorm>("conv_norm_out", 32, c.block_out_channels[0], 1e-6)),
       conv_out_(child<nn::Conv2d>("conv_out", c.block_out_channels[0], c.out_channels, 3, 1, 1)),
       time_conv_out_(child<nn::Conv3d>(
-          "time_conv_out", nn::Conv3dOptions{c.out_channels, c.out_channels, {3, 1, 1}, {1, 1, 1}, {1, 0, 0}})) {
+          "time_conv_out",
+          nn::Conv3dOptions{c.out_channels, c.out_channels, {3, 1, 1}, {1, 1, 1}, {1, 0, 0}})) {
     const auto n = c.block_out_channels.size();
     int64_t output = c.block_out_channels[n - 1];
     for (std::size_t i = 0; i < n; ++i) {
@@ -197,7 +209,8 @@ VAE::VAE(VAEConfig config)
     : config_(std::move(config)),
       encoder_(child<Encoder>("encoder", config_)),
       decoder_(child<TemporalDecoder>("decoder", config_)),
-      quant_conv_(child<nn::Conv2d>("quant_conv", 2 * config_.latent_channels, 2 * config_.latent_channels, 1)) {}
+      quant_conv_(child<nn::Conv2d>("quant_conv", 2 * config_.latent_channels,
+                                    2 * config_.latent_channels, 1)) {}
 
 at::Tensor VAE::encode(const at::Tensor& images) const {
     auto moments = quant_conv_.forward(encoder_.forward(images));
@@ -222,9 +235,10 @@ at::Tensor VAE::decode_chunked(const at::Tensor& latents, int64_t chunk) const {
     return at::cat(parts, 0);
 }
 
-std::unique_ptr<VAE> VAE::load(const std::filesystem::path& dir, at::Device device, at::ScalarType dtype) {
+std::unique_ptr<VAE> VAE::load(const std::filesystem::path& dir, at::Device device,
+                               at::ScalarType dtype, const std::string& variant) {
     auto vae = std::make_unique<VAE>(VAEConfig::from(nn::ConfigFile::load(dir / "config.json")));
-    auto reader = nn::CheckpointReader::open_component(dir);
+    auto reader = open_checkpoint(dir, variant);
     nn::LoadOptions options;
     options.device = device;
     options.dtype = dtype;

@@ -124,8 +124,10 @@ public:
     /// temporal layers see only the frames of their chunk, as in diffusers).
     at::Tensor decode_chunked(const at::Tensor& latents, int64_t chunk) const;
 
+    /// Reads `<dir>/config.json` and the weights (`variant` files preferred, see open_checkpoint).
     static std::unique_ptr<VAE> load(const std::filesystem::path& dir, at::Device device = at::kCPU,
-                                     at::ScalarType dtype = at::kFloat);
+                                     at::ScalarType dtype = at::kFloat,
+                                     const std::string& variant = "");
 
 private:
     VAEConfig config_;

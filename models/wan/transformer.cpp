@@ -47,7 +47,8 @@ TransformerConfig TransformerConfig::from(const nn::ConfigFile& f) {
     if (f.has("patch_size")) {
         auto p = f.get<std::vector<int64_t>>("patch_size");
         if (p.size() != 3)
-            throw Error(ErrorCode::Config, f.path().string() + ": 'patch_size' must list 3 integers (t, h, w)");
+            throw Error(ErrorCode::Config,
+                        f.path().string() + ": 'patch_size' must list 3 integers (t, h, w)");
         c.patch_size = {p[0], p[1], p[2]};
     }
     c.num_attention_heads = f.get<int64_t>("num_attention_heads", c.num_attention_heads);
@@ -66,42 +67,48 @@ TransformerConfig TransformerConfig::from(const nn::ConfigFile& f) {
     c.added_kv_proj_dim = optional_int(f, "added_kv_proj_dim");
     c.rope_max_seq_len = f.get<int64_t>("rope_max_seq_len", c.rope_max_seq_len);
     c.pos_embed_seq_len = optional_int(f, "pos_embed_seq_len");
-    auto qk = f.get<std::string>("qk_norm", "rms_norm_across_heads");
-    if (qk != "rms_norm_across_heads")
-        throw Error(ErrorCode::Config, f.path().string() + ": 'qk_norm' is '" + qk +
-                                           "'; only \"rms_norm_across_heads\" (every released Wan model) is supported");
+    // 'qk_norm' is not read: WanAttention always normalises q and k across heads, whatever it says.
     if (c.attention_head_dim % 2 != 0 || c.num_attention_heads <= 0 || c.num_layers <= 0)
-        throw Error(ErrorCode::Config, f.path().string() +
-                                           ": 'attention_head_dim' must be even and 'num_attention_heads', "
-                                           "'num_layers' positive");
+        throw Error(ErrorCode::Config,
+                    f.path().string() +
+                        ": 'attention_head_dim' must be even and 'num_attention_heads', "
+                        "'num_layers' positive");
     if (c.pos_embed_seq_len > 0 && c.image_dim == 0)
-        throw Error(ErrorCode::Config, f.path().string() + ": 'pos_embed_seq_len' needs 'image_dim'");
+        throw Error(ErrorCode::Config,
+                    f.path().string() + ": 'pos_embed_seq_len' needs 'image_dim'");
     return c;
 }
 
 Fp32Linear::Fp32Linear(int64_t in, int64_t out)
-    : weight_(param("weight", {out, in}, nn::Keep::Float32)), bias_(param("bias", {out}, nn::Keep::Float32)) {}
+    : weight_(param("weight", {out, in}, nn::Keep::Float32)),
+      bias_(param("bias", {out}, nn::Keep::Float32)) {}
 
-at::Tensor Fp32Linear::forward(const at::Tensor& x) const { return at::linear(x.to(at::kFloat), weight_, bias_); }
+at::Tensor Fp32Linear::forward(const at::Tensor& x) const {
+    return at::linear(x.to(at::kFloat), weight_, bias_);
+}
 
 TimeEmbedder::TimeEmbedder(int64_t in, int64_t dim)
-    : linear_1_(child<Fp32Linear>("linear_1", in, dim)), linear_2_(child<Fp32Linear>("linear_2", dim, dim)) {}
+    : linear_1_(child<Fp32Linear>("linear_1", in, dim)),
+      linear_2_(child<Fp32Linear>("linear_2", dim, dim)) {}
 
 at::Tensor TimeEmbedder::forward(const at::Tensor& x) const {
     return linear_2_.forward(at::silu(linear_1_.forward(x)));
 }
 
 TextEmbedder::TextEmbedder(int64_t in, int64_t dim)
-    : linear_1_(child<nn::Linear>("linear_1", in, dim)), linear_2_(child<nn::Linear>("linear_2", dim, dim)) {}
+    : linear_1_(child<nn::Linear>("linear_1", in, dim)),
+      linear_2_(child<nn::Linear>("linear_2", dim, dim)) {}
 
 at::Tensor TextEmbedder::forward(const at::Tensor& x) const {
     return linear_2_.forward(at::gelu(linear_1_.forward(x), "tanh"));
 }
 
 ImageEmbedder::ImageEmbedder(int64_t in, int64_t dim, int64_t pos_embed_seq_len)
-    : norm1_(child<nn::LayerNorm>("norm1", nn::LayerNormOptions{in, 1e-5, true, true, /*fp32=*/true})),
+    : norm1_(
+          child<nn::LayerNorm>("norm1", nn::LayerNormOptions{in, 1e-5, true, true, /*fp32=*/true})),
       ff_(child<nn::FeedForward>("ff", image_ff(in, dim))),
-      norm2_(child<nn::LayerNorm>("norm2", nn::LayerNormOptions{dim, 1e-5, true, true, /*fp32=*/true})) {
+      norm2_(child<nn::LayerNorm>("norm2",
+                                  nn::LayerNormOptions{dim, 1e-5, true, true, /*fp32=*/true})) {
     if (pos_embed_seq_len > 0) pos_embed_ = &param("pos_embed", {1, pos_embed_seq_len, in});
 }
 
@@ -110,11 +117,13 @@ at::Tensor ImageEmbedder::forward(const at::Tensor& x) const {
     if (pos_embed_) {
         const int64_t n = x.size(1);
         if (pos_embed_->size(1) != 2 * n || x.size(0) % 2 != 0)
-            throw Error(ErrorCode::Config,
-                        "Wan image embedder: pos_embed covers " + std::to_string(pos_embed_->size(1)) +
-                            " tokens, which must be two images (first and last frame, stacked on the batch axis) of " +
-                            std::to_string(n) + " tokens; pass [2B, " + std::to_string(pos_embed_->size(1) / 2) +
-                            ", C] image embeddings");
+            throw Error(ErrorCode::Config, "Wan image embedder: pos_embed covers " +
+                                               std::to_string(pos_embed_->size(1)) +
+                                               " tokens, which must be two images (first and last "
+                                               "frame, stacked on the batch axis) of " +
+                                               std::to_string(n) + " tokens; pass [2B, " +
+                                               std::to_string(pos_embed_->size(1) / 2) +
+                                               ", C] image embeddings");
         h = x.reshape({-1, 2 * n, x.size(2)}) + *pos_embed_;
     }
     h = norm1_.forward(h);
@@ -128,10 +137,12 @@ ConditionEmbedder::ConditionEmbedder(const TransformerConfig& c)
       time_proj_(child<nn::Linear>("time_proj", c.inner_dim(), 6 * c.inner_dim())),
       text_embedder_(child<TextEmbedder>("text_embedder", c.text_dim, c.inner_dim())) {
     if (c.image_dim > 0)
-        image_embedder_ = &child<ImageEmbedder>("image_embedder", c.image_dim, c.inner_dim(), c.pos_embed_seq_len);
+        image_embedder_ = &child<ImageEmbedder>("image_embedder", c.image_dim, c.inner_dim(),
+                                                c.pos_embed_seq_len);
 }
 
-ConditionEmbedder::Output ConditionEmbedder::forward(const at::Tensor& timestep, const at::Tensor& context,
+ConditionEmbedder::Output ConditionEmbedder::forward(const at::Tensor& timestep,
+                                                     const at::Tensor& context,
                                                      const std::optional<at::Tensor>& image) const {
     nn::TimestepsOptions sinusoid;
     sinusoid.num_channels = freq_dim_;
@@ -148,7 +159,8 @@ ConditionEmbedder::Output ConditionEmbedder::forward(const at::Tensor& timestep,
     if (image) {
         if (!image_embedder_)
             throw Error(ErrorCode::Config,
-                        "Wan transformer: image embeddings given but transformer/config.json has no 'image_dim'");
+                        "Wan transformer: image embeddings given but transformer/config.json has "
+                        "no 'image_dim'");
         out.image_context = image_embedder_->forward(*image);
     }
     return out;
@@ -158,47 +170,59 @@ Transformer::Transformer(const TransformerConfig& c)
     : config_(c),
       rope_(c.attention_head_dim, c.patch_size, c.rope_max_seq_len),
       patch_embedding_(child<nn::Conv3d>(
-          "patch_embedding", nn::Conv3dOptions{c.in_channels, c.inner_dim(), c.patch_size, c.patch_size, {0, 0, 0}, true})),
+          "patch_embedding",
+          nn::Conv3dOptions{
+              c.in_channels, c.inner_dim(), c.patch_size, c.patch_size, {0, 0, 0}, true})),
       condition_embedder_(child<ConditionEmbedder>("condition_embedder", c)),
       blocks_(child<nn::ModuleList<nn::DiTBlock>>("blocks")),
-      norm_out_(nn::LayerNormOptions{c.inner_dim(), c.eps, /*elementwise_affine=*/false, false, /*fp32=*/true}),
-      proj_out_(child<nn::Linear>("proj_out", c.inner_dim(),
-                                  c.out_channels * c.patch_size[0] * c.patch_size[1] * c.patch_size[2])),
+      norm_out_(nn::LayerNormOptions{c.inner_dim(), c.eps, /*elementwise_affine=*/false, false,
+                                     /*fp32=*/true}),
+      proj_out_(
+          child<nn::Linear>("proj_out", c.inner_dim(),
+                            c.out_channels * c.patch_size[0] * c.patch_size[1] * c.patch_size[2])),
       scale_shift_table_(param("scale_shift_table", {1, 2, c.inner_dim()}, nn::Keep::Float32)) {
     for (int64_t i = 0; i < c.num_layers; ++i) blocks_.push_back(block_options(c));
 }
 
 at::Tensor Transformer::forward(const at::Tensor& hidden_states, const at::Tensor& timestep,
-                                const at::Tensor& context, const std::optional<at::Tensor>& image) const {
+                                const at::Tensor& context,
+                                const std::optional<at::Tensor>& image) const {
     const auto& c = config_;
     if (hidden_states.dim() != 5 || hidden_states.size(1) != c.in_channels)
-        throw Error(ErrorCode::Config, "Wan transformer: hidden_states must be [B, " + std::to_string(c.in_channels) +
+        throw Error(ErrorCode::Config, "Wan transformer: hidden_states must be [B, " +
+                                           std::to_string(c.in_channels) +
                                            ", F, H, W] (in_channels of transformer/config.json)");
     const int64_t batch = hidden_states.size(0);
     const int64_t f = hidden_states.size(2) / c.patch_size[0];
     const int64_t h = hidden_states.size(3) / c.patch_size[1];
     const int64_t w = hidden_states.size(4) / c.patch_size[2];
-    if (f * c.patch_size[0] != hidden_states.size(2) || h * c.patch_size[1] != hidden_states.size(3) ||
+    if (f * c.patch_size[0] != hidden_states.size(2) ||
+        h * c.patch_size[1] != hidden_states.size(3) ||
         w * c.patch_size[2] != hidden_states.size(4))
-        throw Error(ErrorCode::Config, "Wan transformer: latent frames/height/width must be multiples of patch_size");
+        throw Error(ErrorCode::Config,
+                    "Wan transformer: latent frames/height/width must be multiples of patch_size");
     if (timestep.dim() == 2 && timestep.size(1) != f * h * w)
-        throw Error(ErrorCode::Config, "Wan transformer: per-token timesteps need one value per patch token (" +
-                                           std::to_string(f * h * w) + "), got " + std::to_string(timestep.size(1)));
+        throw Error(ErrorCode::Config,
+                    "Wan transformer: per-token timesteps need one value per patch token (" +
+                        std::to_string(f * h * w) + "), got " + std::to_string(timestep.size(1)));
     if (c.added_kv_proj_dim > 0 && !image)
         throw Error(ErrorCode::Config,
-                    "Wan transformer: this model (added_kv_proj_dim in transformer/config.json) needs the CLIP image "
+                    "Wan transformer: this model (added_kv_proj_dim in transformer/config.json) "
+                    "needs the CLIP image "
                     "embeddings");
     if (image && context.size(1) != kReferenceTextTokens && c.added_kv_proj_dim > 0)
-        throw Error(ErrorCode::Config, "Wan transformer: with image embeddings the text context must have " +
-                                           std::to_string(kReferenceTextTokens) +
-                                           " tokens (pad it as the pipeline does), got " +
-                                           std::to_string(context.size(1)));
+        throw Error(ErrorCode::Config,
+                    "Wan transformer: with image embeddings the text context must have " +
+                        std::to_string(kReferenceTextTokens) +
+                        " tokens (pad it as the pipeline does), got " +
+                        std::to_string(context.size(1)));
 
     auto rope = rope_.forward(hidden_states);
     auto x = patch_embedding_.forward(hidden_states).flatten(2).transpose(1, 2).contiguous();
 
     auto cond = condition_embedder_.forward(timestep.to(hidden_states.device()), context, image);
-    auto tproj = timestep.dim() == 2 ? cond.timestep_proj.unflatten(2, {6, -1}) : cond.timestep_proj.unflatten(1, {6, -1});
+    auto tproj = timestep.dim() == 2 ? cond.timestep_proj.unflatten(2, {6, -1})
+                                     : cond.timestep_proj.unflatten(1, {6, -1});
 
     std::optional<at::Tensor> image_context = cond.image_context;
     if (c.added_kv_proj_dim == 0 && image_context) {
@@ -206,7 +230,8 @@ at::Tensor Transformer::forward(const at::Tensor& hidden_states, const at::Tenso
         cond.context = at::cat({*image_context, cond.context}, 1);
         image_context.reset();
     }
-    for (const auto* block : blocks_) x = block->forward(x, cond.context, tproj, rope, image_context);
+    for (const auto* block : blocks_)
+        x = block->forward(x, cond.context, tproj, rope, image_context);
 
     // Output head: shift/scale from the fp32 table plus temb, per sample or per token.
     at::Tensor shift, scale;

@@ -44,8 +44,7 @@ struct TransformerConfig {
     int64_t pos_embed_seq_len = 0;  ///< FLF2V: learned positions over both images' tokens; 0 = none
 
     int64_t inner_dim() const { return num_attention_heads * attention_head_dim; }
-    /// Throws Error(Config) naming the file and key for wrong types and unsupported values
-    /// (qk_norm other than "rms_norm_across_heads").
+    /// Throws Error(Config) naming the file and key for wrong types and impossible values.
     static TransformerConfig from(const nn::ConfigFile& file);
 };
 
@@ -105,9 +104,9 @@ public:
     explicit ConditionEmbedder(const TransformerConfig& config);
 
     struct Output {
-        at::Tensor temb;             ///< [B, dim] or per token [B, S, dim], in the context dtype
-        at::Tensor timestep_proj;    ///< [B, 6 * dim] or [B, S, 6 * dim]
-        at::Tensor context;          ///< [B, L, dim]
+        at::Tensor temb;           ///< [B, dim] or per token [B, S, dim], in the context dtype
+        at::Tensor timestep_proj;  ///< [B, 6 * dim] or [B, S, 6 * dim]
+        at::Tensor context;        ///< [B, L, dim]
         std::optional<at::Tensor> image_context;
     };
     /// timestep [B] or [B, S]; context [B, L, text_dim]; image [B', N, image_dim].
@@ -131,14 +130,16 @@ public:
     /// [B, L, text_dim] (the pipelines pad it to 512 tokens); image [B, N, image_dim] for I2V
     /// models (FLF2V: [2B, N, image_dim], first and last frame per sample). Returns
     /// [B, out, F, H, W] in the input dtype.
-    at::Tensor forward(const at::Tensor& hidden_states, const at::Tensor& timestep, const at::Tensor& context,
+    at::Tensor forward(const at::Tensor& hidden_states, const at::Tensor& timestep,
+                       const at::Tensor& context,
                        const std::optional<at::Tensor>& image = std::nullopt) const;
 
     const TransformerConfig& config() const { return config_; }
 
     /// Reads `dir`/config.json and the (sharded) weights, on `device` in `dtype` (the modules the
     /// reference keeps in fp32 stay fp32).
-    static std::unique_ptr<Transformer> load(const std::filesystem::path& dir, at::Device device = at::kCPU,
+    static std::unique_ptr<Transformer> load(const std::filesystem::path& dir,
+                                             at::Device device = at::kCPU,
                                              at::ScalarType dtype = at::kFloat);
 
 private:

@@ -75,7 +75,8 @@ private:
 /// A layer of the encoder/decoder stacks: run on one chunk with the shared cache.
 class CachedLayer : public nn::Module {
 public:
-    virtual at::Tensor forward(const at::Tensor& x, FeatureCache& cache, bool first_chunk) const = 0;
+    virtual at::Tensor forward(const at::Tensor& x, FeatureCache& cache,
+                               bool first_chunk) const = 0;
 };
 
 class ResidualBlock : public CachedLayer {
@@ -121,8 +122,10 @@ private:
 
 /// Parameterless shortcuts of the 2.2 residual blocks: space/time-to-channel folding averaged
 /// over channel groups (AvgDown3D) and its inverse by channel repetition (DupUp3D).
-at::Tensor avg_down_3d(const at::Tensor& x, int64_t out_channels, int64_t factor_t, int64_t factor_s);
-at::Tensor dup_up_3d(const at::Tensor& x, int64_t out_channels, int64_t factor_t, int64_t factor_s, bool first_chunk);
+at::Tensor avg_down_3d(const at::Tensor& x, int64_t out_channels, int64_t factor_t,
+                       int64_t factor_s);
+at::Tensor dup_up_3d(const at::Tensor& x, int64_t out_channels, int64_t factor_t, int64_t factor_s,
+                     bool first_chunk);
 
 /// A named list of cached layers ("0", "1", ...) of mixed kinds.
 class LayerStack : public nn::Module {
@@ -154,7 +157,8 @@ private:
 /// WanResidualDownBlock (2.2): resnets [-> downsampler] + avg_down_3d shortcut of the input.
 class ResidualDownBlock : public CachedLayer {
 public:
-    ResidualDownBlock(int64_t in_dim, int64_t out_dim, int64_t num_res_blocks, bool temporal, bool down);
+    ResidualDownBlock(int64_t in_dim, int64_t out_dim, int64_t num_res_blocks, bool temporal,
+                      bool down);
     at::Tensor forward(const at::Tensor& x, FeatureCache& cache, bool first_chunk) const override;
 
 private:
@@ -168,7 +172,8 @@ private:
 /// WanResidualUpBlock (2.2) and WanUpBlock (2.1).
 class UpBlock : public CachedLayer {
 public:
-    UpBlock(int64_t in_dim, int64_t out_dim, int64_t num_res_blocks, bool residual, bool temporal, bool up);
+    UpBlock(int64_t in_dim, int64_t out_dim, int64_t num_res_blocks, bool residual, bool temporal,
+            bool up);
     at::Tensor forward(const at::Tensor& x, FeatureCache& cache, bool first_chunk) const override;
 
 private:

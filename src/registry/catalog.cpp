@@ -196,9 +196,10 @@ const std::vector<ModelInfo>& all_models() {
         // Stable Video Diffusion (Stability AI)
         {"svd", kSvd, Kind::Local, Backend::Svd, "stabilityai/stable-video-diffusion-img2vid-xt",
          "Stable Video Diffusion XT, image-only animation (the prompt is ignored)", "",
-         "stabilityai/stable-video-diffusion-img2vid-xt", {1024, 576, 35, 7, 5.0, 25, 3.0},
-         "35 frames (5 s at 7 fps) as in the original, though the XT checkpoint was trained on "
-         "25. Guidance ramps from 1.0 on the first frame to 3.0 on the last."},
+         "stabilityai/stable-video-diffusion-img2vid-xt", {1024, 576, 25, 7, 3.6, 25, 3.0},
+         "25 frames, the length the XT checkpoint was trained on and diffusers' default; the "
+         "original asked for 35 (--param frames=35). Guidance ramps from 1.0 on the first frame "
+         "to 3.0 on the last; the prompt is ignored."},
 
         // WAN (Wan-AI)
         {"wan-2.1-i2v-480p", kWan, Kind::Local, Backend::Wan,

@@ -165,6 +165,19 @@ ModelReport check_model(const registry::ModelInfo& m, const std::vector<Gpu>& gp
             if (why.rfind("set ", 0) == 0) continue;  // reported per variable above
             add("backend", Status::Missing, why, fix);
         }
+    } else if (m.kind == registry::Kind::Local) {
+        // Building a local model loads gigabytes of weights; the backend checks the files instead.
+        add("backend", Status::Ok, "built (LibTorch backend module)");
+        try {
+            auto problem = registry::open_backend().weights_problem(m, Params{});
+            if (!problem.empty()) {
+                auto colon = problem.find(": ");
+                add("weight files", Status::Missing, colon == std::string::npos ? problem : problem.substr(colon + 2),
+                    "vmeval pull " + std::string(m.name) + " (or pass --param weights=DIR to generate)");
+            }
+        } catch (const Error& e) {
+            add("backend", Status::Missing, e.what(), "rebuild with setup/build.sh");
+        }
     } else if (availability.missing.empty()) {
         try {
             (void)registry::create_model(m, Params{});

@@ -114,6 +114,14 @@ TEST(DoctorE2E, FindsWeightsInTheHuggingFaceCache) {
     write_text(repo / "snapshots/0123456789abcdef0123456789abcdef01234567/model_index.json", "{}");
     auto r = run_vmeval(args(dir, "svd"), env);
     EXPECT_NE(r.out.find("[ok] weights stabilityai/stable-video-diffusion-img2vid-xt"), std::string::npos) << r.out;
+    // With the LibTorch backend built, the model's own file check runs too and names what the
+    // snapshot lacks (here everything but model_index.json), without loading any weights.
+    if (r.out.find("[ok] backend: built (LibTorch backend module)") != std::string::npos) {
+        EXPECT_EQ(r.exit_code, 1) << r.out;
+        EXPECT_NE(r.out.find("[missing] weight files: "), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("is incomplete: missing unet/config.json"), std::string::npos) << r.out;
+        EXPECT_NE(r.out.find("fix: vmeval pull svd"), std::string::npos) << r.out;
+    }
 }
 
 }  // namespace

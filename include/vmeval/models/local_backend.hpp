@@ -16,7 +16,7 @@
 
 namespace vmeval::local {
 
-inline constexpr int kBackendAbi = 1;
+inline constexpr int kBackendAbi = 2;
 
 struct Backend {
     int abi = kBackendAbi;
@@ -28,6 +28,9 @@ struct Backend {
     bool (*has_family)(registry::Backend backend) = nullptr;
     /// Builds a local model; throws vmeval::Error like every factory.
     std::unique_ptr<ModelWrapper> (*make_model)(const registry::ModelInfo& model, const Params& params) = nullptr;
+    /// What is missing from the model's weight files (every file named, with the fix), or "" when
+    /// they are complete. Reads no weights: `vmeval doctor` calls it.
+    std::string (*weights_problem)(const registry::ModelInfo& model, const Params& params) = nullptr;
 };
 
 }  // namespace vmeval::local

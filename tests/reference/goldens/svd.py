@@ -3,6 +3,7 @@ diffusers folder (svd/pipeline/), one UNet forward, VAE encode (mode) and decode
 chunks), the image-encoder embeddings of the pipeline's own CLIP preprocessing, and two 2-step
 pipeline runs: one from explicit initial latents with the per-step latents, one from a seeded
 generator only (what `vmeval generate --model svd --seed S` must reproduce on the CPU)."""
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -146,12 +147,25 @@ def run(pipe, image, generator_seed: int, latents=None):
 
 
 def generate(out: Path) -> None:
+    # Hundreds of tiny ops: thread start-up and spinning dominate on a shared machine.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        write_all(out)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def write_all(out: Path) -> None:
     seed(0)
     unet, vae, clip, scheduler, processor = components()
     pipe = StableVideoDiffusionPipeline(vae=vae, image_encoder=clip, unet=unet, scheduler=scheduler,
                                         feature_extractor=processor)
     pipe.set_progress_bar_config(disable=True)
     pipe.save_pretrained(out / "pipeline", safe_serialization=True)
+
+    # Only ".fp16." files, as the half-precision downloads of the real repository hold.
+    copy.deepcopy(vae).to(torch.float16).save_pretrained(out / "vae_fp16", safe_serialization=True, variant="fp16")
 
     gen = torch.Generator().manual_seed(5)
     unet_goldens(out, unet, gen)

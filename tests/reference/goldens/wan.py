@@ -77,11 +77,14 @@ def gen_transformers(out: Path) -> None:
     ctx = torch.randn(1, 512, TEXT_DIM)
     img = torch.randn(1, 5, 20)
     t = torch.tensor([500.0])
+    # bf16 as from_pretrained loads it: _keep_in_fp32_modules stay fp32.
+    i2v_bf16 = WanTransformer3DModel.from_pretrained(out / "transformer_i2v", torch_dtype=torch.bfloat16).eval()
     with torch.no_grad():
         y = i2v(x, t, ctx, img, return_dict=False)[0]
+        y_bf16 = i2v_bf16(x.bfloat16(), t, ctx.bfloat16(), img.bfloat16(), return_dict=False)[0]
     save_tensors(out / "transformer_i2v.safetensors",
                  {"hidden_states": x, "timestep": t, "encoder_hidden_states": ctx,
-                  "encoder_hidden_states_image": img, "output": y})
+                  "encoder_hidden_states_image": img, "output": y, "output_bf16": y_bf16})
 
     seed(3)
     flf = transformer(in_channels=36, out_channels=4, image_dim=20, added_kv=24, pos_embed_seq_len=10)
@@ -120,10 +123,13 @@ def gen_vae(out: Path, name: str, vae: AutoencoderKLWan, video: torch.Tensor) ->
         mean = torch.tensor(vae.config.latents_mean).view(1, vae.config.z_dim, 1, 1, 1).to(mode.dtype)
         inv_std = 1.0 / torch.tensor(vae.config.latents_std).view(1, vae.config.z_dim, 1, 1, 1).to(mode.dtype)
         normalized = (mode - mean) * inv_std
+    vae_bf16 = AutoencoderKLWan.from_pretrained(out / name, torch_dtype=torch.bfloat16).eval()
+    with torch.no_grad():
+        mode_bf16 = vae_bf16.encode(video.bfloat16()).latent_dist.mode()
+        decoded_bf16 = vae_bf16.decode(z.bfloat16()).sample
     save_tensors(out / f"{name}.safetensors",
                  {"video": video, "latent_mode": mode, "moments": h, "latents": z, "decoded": decoded,
-                  "latent_normalized": normalized})
-    save_json(out / f"{name}.json", {"clamped_fraction": float((decoded.abs() >= 1.0).float().mean())})
+                  "latent_normalized": normalized, "latent_mode_bf16": mode_bf16, "decoded_bf16": decoded_bf16})
 
 
 def gen_vaes(out: Path) -> None:
@@ -143,7 +149,43 @@ def gen_vaes(out: Path) -> None:
     gen_vae(out, "vae22", vae22, torch.rand(1, 3, 9, 32, 32) * 2 - 1)
 
 
+# The released models' configurations (local_models.md 1.5, 1.6), for structure checks: the C++
+# modules built from them must declare exactly the reference's state_dict names and shapes.
+REAL_CONFIGS = {
+    "wan21_i2v_14b": (WanTransformer3DModel, dict(
+        patch_size=[1, 2, 2], num_attention_heads=40, attention_head_dim=128, in_channels=36, out_channels=16,
+        text_dim=4096, freq_dim=256, ffn_dim=13824, num_layers=40, cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads", eps=1e-6, image_dim=1280, added_kv_proj_dim=5120, rope_max_seq_len=1024)),
+    "wan22_i2v_a14b": (WanTransformer3DModel, dict(
+        patch_size=[1, 2, 2], num_attention_heads=40, attention_head_dim=128, in_channels=36, out_channels=16,
+        text_dim=4096, freq_dim=256, ffn_dim=13824, num_layers=40, cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024)),
+    "wan22_ti2v_5b": (WanTransformer3DModel, dict(
+        patch_size=[1, 2, 2], num_attention_heads=24, attention_head_dim=128, in_channels=48, out_channels=48,
+        text_dim=4096, freq_dim=256, ffn_dim=14336, num_layers=30, cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads", eps=1e-6, rope_max_seq_len=1024)),
+    "wan21_vae": (AutoencoderKLWan, dict(
+        base_dim=96, z_dim=16, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+        temperal_downsample=[False, True, True])),
+    "wan22_vae": (AutoencoderKLWan, dict(
+        base_dim=160, decoder_base_dim=256, z_dim=48, dim_mult=[1, 2, 4, 4], num_res_blocks=2, attn_scales=[],
+        temperal_downsample=[False, True, True], is_residual=True, in_channels=12, out_channels=12, patch_size=2,
+        scale_factor_spatial=16, latents_mean=[0.0] * 48, latents_std=[1.0] * 48)),
+}
+
+
+def gen_structures(out: Path) -> None:
+    result = {}
+    for name, (cls, config) in REAL_CONFIGS.items():
+        with torch.device("meta"):  # shapes only: no memory for 14B parameters
+            model = cls(**config)
+        result[name] = {"config": config,
+                        "tensors": {k: list(v.shape) for k, v in model.state_dict().items()}}
+    save_json(out / "structures.json", result)
+
+
 def generate(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     gen_transformers(out)
     gen_vaes(out)
+    gen_structures(out)

@@ -4,6 +4,8 @@
 #include <c10/core/InferenceMode.h>
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "models/svd/image_resize.hpp"
 #include "models/svd/pipeline.hpp"
 #include "models/svd/unet.hpp"
@@ -12,6 +14,13 @@
 #include "vmeval/core/error.hpp"
 
 namespace {
+
+/// EXPECT_TENSOR_NEAR that also prints the closeness figures, so CI logs show the margins.
+void expect_near(const at::Tensor& actual, const at::Tensor& expected, double atol, double rtol) {
+    auto c = vmeval::testing::compare(actual, expected, atol, rtol);
+    EXPECT_TRUE(c.ok) << c.text;
+    std::cout << "    " << c.text << "\n";
+}
 
 using vmeval::testing::golden_dir;
 using vmeval::testing::load_tensors;
@@ -23,9 +32,10 @@ TEST(SvdUNet, OneForwardMatchesDiffusers) {
     EXPECT_EQ(unet->config().block_out_channels, (std::vector<int64_t>{32, 64}));
     EXPECT_EQ(unet->config().num_attention_heads, (std::vector<int64_t>{2, 4}));
     auto io = load_tensors(dir / "unet_io.safetensors");
-    auto out = unet->forward(io["sample"], io["timestep"], io["encoder_hidden_states"], io["added_time_ids"]);
+    auto out = unet->forward(io["sample"], io["timestep"], io["encoder_hidden_states"],
+                             io["added_time_ids"]);
     // Several resnet/transformer blocks deep in fp32: multi-block tolerance.
-    EXPECT_TENSOR_NEAR(out, io["out"], 1e-4, 1e-4);
+    expect_near(out, io["out"], 1e-4, 1e-4);
 }
 
 TEST(SvdVae, EncodeModeMatchesDiffusers) {
@@ -34,7 +44,7 @@ TEST(SvdVae, EncodeModeMatchesDiffusers) {
     auto vae = vmeval::svd::VAE::load(dir / "pipeline" / "vae");
     EXPECT_EQ(vae->config().spatial_factor(), 2);
     auto io = load_tensors(dir / "vae_io.safetensors");
-    EXPECT_TENSOR_NEAR(vae->encode(io["image"]), io["mode"], 1e-4, 1e-4);
+    expect_near(vae->encode(io["image"]), io["mode"], 1e-4, 1e-4);
 }
 
 TEST(SvdVae, DecodeWholeAndChunkedMatchDiffusers) {
@@ -43,11 +53,27 @@ TEST(SvdVae, DecodeWholeAndChunkedMatchDiffusers) {
     auto vae = vmeval::svd::VAE::load(dir / "pipeline" / "vae");
     auto io = load_tensors(dir / "vae_io.safetensors");
     const int64_t frames = io["latents"].size(0);
-    EXPECT_TENSOR_NEAR(vae->decode(io["latents"], frames), io["decoded"], 1e-4, 1e-4);
-    EXPECT_TENSOR_NEAR(vae->decode_chunked(io["latents"], 2), io["decoded_chunked"], 1e-4, 1e-4);
+    expect_near(vae->decode(io["latents"], frames), io["decoded"], 1e-4, 1e-4);
+    expect_near(vae->decode_chunked(io["latents"], 2), io["decoded_chunked"], 1e-4, 1e-4);
     // The chunks really differ from one whole clip: the temporal layers see their chunk only.
     EXPECT_GT((io["decoded"] - io["decoded_chunked"]).abs().max().item<double>(), 1e-3);
     EXPECT_THROW(vae->decode(io["latents"], 2), vmeval::Error);
+}
+
+TEST(SvdVae, Fp16VariantFilesAreReadWhenAskedForAndPresent) {
+    c10::InferenceMode guard;
+    auto dir = golden_dir("svd");
+    auto io = load_tensors(dir / "vae_io.safetensors");
+    // The folder holds only ".fp16." files: without the variant there is nothing to read.
+    EXPECT_THROW(vmeval::svd::VAE::load(dir / "vae_fp16"), vmeval::Error);
+    auto half = vmeval::svd::VAE::load(dir / "vae_fp16", at::kCPU, at::kFloat, "fp16");
+    // fp16-rounded weights computed in fp32: close, not equal.
+    auto out = half->encode(io["image"]);
+    expect_near(out, io["mode"], 2e-2, 2e-2);
+    EXPECT_GT((out - io["mode"]).abs().max().item<double>(), 0.0);
+    // A variant that is absent falls back to the full-precision files.
+    auto full = vmeval::svd::VAE::load(dir / "pipeline" / "vae", at::kCPU, at::kFloat, "fp16");
+    expect_near(full->encode(io["image"]), io["mode"], 1e-4, 1e-4);
 }
 
 TEST(SvdImageEncoder, EmbedsOfThePipelinePreprocessingMatchDiffusers) {
@@ -56,7 +82,7 @@ TEST(SvdImageEncoder, EmbedsOfThePipelinePreprocessingMatchDiffusers) {
     auto pipe = vmeval::svd::Pipeline::load(dir / "pipeline", vmeval::nn::Placement{});
     auto io = load_tensors(dir / "image_encoder_io.safetensors");
     auto embeds = pipe->encode_image(io["image"]);
-    EXPECT_TENSOR_NEAR(embeds, io["image_embeds"], 1e-5, 1e-4);
+    expect_near(embeds, io["image_embeds"], 1e-5, 1e-4);
 }
 
 TEST(SvdResize, PilLanczosMatchesPillow) {
@@ -65,28 +91,34 @@ TEST(SvdResize, PilLanczosMatchesPillow) {
         const auto& want = io[key];
         auto got = vmeval::svd::pil_lanczos_resize(io["image"], want.size(0), want.size(1));
         ASSERT_EQ(got.sizes(), want.sizes()) << key;
-        // Pillow's fixed-point arithmetic is reproduced: at most one level off, almost always equal.
+        // Pillow's fixed-point arithmetic is reproduced: at most one level off, almost always
+        // equal.
         auto diff = (got.to(at::kInt) - want.to(at::kInt)).abs();
         EXPECT_LE(diff.max().item<int>(), 1) << key;
         EXPECT_LT(diff.to(at::kFloat).mean().item<double>(), 0.01) << key;
     }
-    auto same = vmeval::svd::pil_lanczos_resize(io["image"], io["image"].size(0), io["image"].size(1));
+    auto same =
+        vmeval::svd::pil_lanczos_resize(io["image"], io["image"].size(0), io["image"].size(1));
     EXPECT_TRUE(at::equal(same, io["image"]));
 }
 
 TEST(SvdResize, AntialiasedResizeMatchesDiffusers) {
     auto io = load_tensors(golden_dir("svd") / "resize.safetensors");
     for (const char* name : {"down", "up"}) {
-        auto got = vmeval::svd::resize_with_antialiasing(io[std::string("aa_") + name + "_in"], 224, 224);
-        EXPECT_TENSOR_NEAR(got, io[std::string("aa_") + name + "_out"], 1e-5, 1e-5);
+        auto got =
+            vmeval::svd::resize_with_antialiasing(io[std::string("aa_") + name + "_in"], 224, 224);
+        expect_near(got, io[std::string("aa_") + name + "_out"], 1e-5, 1e-5);
     }
 }
 
 TEST(SvdConfig, BadUNetConfigIsRejectedWithTheKey) {
-    vmeval::nn::ConfigFile file(nlohmann::json{{"block_out_channels", {32, 64}}, {"num_attention_heads", {2, 3}},
-                                               {"down_block_types", {"CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"}},
-                                               {"up_block_types", {"UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"}}},
-                                "unet/config.json");
+    vmeval::nn::ConfigFile file(
+        nlohmann::json{
+            {"block_out_channels", {32, 64}},
+            {"num_attention_heads", {2, 3}},
+            {"down_block_types", {"CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"}},
+            {"up_block_types", {"UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"}}},
+        "unet/config.json");
     try {
         vmeval::svd::UNetConfig::from(file);
         FAIL() << "expected an error";

@@ -1,12 +1,13 @@
 // The `svd` ModelWrapper called directly (the backend module's registration aside): params, the
 // seeded run, the MP4 it writes and what it reports.
+#include "models/svd/svd_model.hpp"
+
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cstring>
 
-#include "models/svd/svd_model.hpp"
 #include "support/testkit.hpp"
 #include "torch/support/golden.hpp"
 #include "vmeval/core/error.hpp"
@@ -23,8 +24,9 @@ using vmeval::testing::load_tensors;
 
 vmeval::Params golden_params(const nlohmann::json& run, const std::filesystem::path& weights) {
     vmeval::Params p;
-    for (const char* key : {"width", "height", "frames", "steps", "fps", "motion_bucket_id", "noise_aug_strength",
-                            "min_guidance", "max_guidance", "decode_chunk_size"})
+    for (const char* key :
+         {"width", "height", "frames", "steps", "fps", "motion_bucket_id", "noise_aug_strength",
+          "min_guidance", "max_guidance", "decode_chunk_size"})
         p.set(key, run[key].dump());
     p.set("weights", weights.string());
     p.set("device", "cpu");
@@ -52,13 +54,15 @@ TEST(SvdModel, SeededGenerateWritesDiffusersFrames) {
     std::vector<int> indices;
     for (int i = 0; i < frames; ++i) indices.push_back(i);
     auto decoded = vmeval::video::read_frames(request.video_path, indices);
-    auto golden = load_tensors(dir / "pipeline_seeded.safetensors")["frames_u8"];  // [1, F, 3, H, W]
+    auto golden =
+        load_tensors(dir / "pipeline_seeded.safetensors")["frames_u8"];  // [1, F, 3, H, W]
     ASSERT_EQ(static_cast<int64_t>(decoded.size()), golden.size(1));
     // diffusers' 8-bit frames through the same H.264 writer: x264 is deterministic, so equal frames
     // in give equal frames out, and the codec's own loss drops out of the comparison.
     auto reference_path = tmp.path() / "reference.mp4";
     {
-        vmeval::video::Mp4Writer writer(reference_path, vmeval::video::Mp4Options{run["fps"].get<double>()});
+        vmeval::video::Mp4Writer writer(reference_path,
+                                        vmeval::video::Mp4Options{run["fps"].get<double>()});
         for (int i = 0; i < frames; ++i) {
             auto hwc = golden[0][i].permute({1, 2, 0}).contiguous();
             vmeval::video::Image img(static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(0)));
@@ -69,7 +73,8 @@ TEST(SvdModel, SeededGenerateWritesDiffusersFrames) {
     }
     auto reference = vmeval::video::read_frames(reference_path, indices);
     auto as_tensor = [](const vmeval::video::Image& img) {
-        return at::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3}, at::kByte)
+        return at::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3},
+                             at::kByte)
             .permute({2, 0, 1})
             .to(at::kFloat);
     };
@@ -78,7 +83,8 @@ TEST(SvdModel, SeededGenerateWritesDiffusersFrames) {
         ASSERT_EQ(img.width, golden.size(4));
         ASSERT_EQ(img.height, golden.size(3));
         auto got = as_tensor(img);
-        const double vs_reference = (got - as_tensor(reference[static_cast<std::size_t>(i)])).abs().mean().item<double>();
+        const double vs_reference =
+            (got - as_tensor(reference[static_cast<std::size_t>(i)])).abs().mean().item<double>();
         EXPECT_LT(vs_reference, 0.5) << "frame " << i;
         // Against the raw frames the codec's loss shows: 4:2:0 chroma on this tiny, noisy clip.
         const double vs_raw = (got - golden[0][i].to(at::kFloat)).abs().mean().item<double>();
@@ -103,13 +109,15 @@ TEST(SvdModel, SeededGenerateWritesDiffusersFrames) {
     request.video_path = again_path;
     model->generate(request);
     auto again = vmeval::video::read_frames(again_path, indices);
-    for (int i = 0; i < frames; ++i) EXPECT_EQ(again[static_cast<std::size_t>(i)].rgb, decoded[static_cast<std::size_t>(i)].rgb);
+    for (int i = 0; i < frames; ++i)
+        EXPECT_EQ(again[static_cast<std::size_t>(i)].rgb, decoded[static_cast<std::size_t>(i)].rgb);
 }
 
 TEST(SvdModel, CancelStopsBetweenSteps) {
     auto dir = golden_dir("svd");
     auto run = load_json(dir / "run.json");
-    auto model = vmeval::svd::make_svd(*vmeval::registry::find_model("svd"), golden_params(run, dir / "pipeline"));
+    auto model = vmeval::svd::make_svd(*vmeval::registry::find_model("svd"),
+                                       golden_params(run, dir / "pipeline"));
     vmeval::testkit::TempDir tmp;
     auto image = vmeval::video::load_png(dir / "image.png");
     std::atomic<bool> cancel{true};
