@@ -127,7 +127,7 @@ public:
                              {"steps", s_.steps},
                              {"fps", s_.fps},
                              {"duration_s", static_cast<double>(s_.frames) / s_.fps},
-                             {"motion_bucket_id", s_.motion_bucket_id},
+                             {"motion_bucket_id", static_cast<int>(s_.motion_bucket_id)},
                              {"noise_aug_strength", s_.noise_aug_strength},
                              {"min_guidance", s_.min_guidance},
                              {"max_guidance", s_.max_guidance},

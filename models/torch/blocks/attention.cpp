@@ -47,8 +47,10 @@ Attention::Attention(const AttentionOptions& o)
     if (o.norm_num_groups > 0) group_norm_ = &child<GroupNorm>("group_norm", o.norm_num_groups, o.query_dim, o.eps);
     if (o.qk_norm != QKNorm::None) {
         const int64_t dim = o.qk_norm == QKNorm::RMSPerHead ? o.dim_head : inner;
-        norm_q_ = &child<RMSNorm>("norm_q", dim, o.eps, o.qk_norm_affine);
-        norm_k_ = &child<RMSNorm>("norm_k", dim, o.eps, o.qk_norm_affine);
+        // Wan's attention normalises with torch.nn.RMSNorm; the per-head form is diffusers' RMSNorm.
+        const bool fused = o.qk_norm == QKNorm::RMSAcrossHeads;
+        norm_q_ = &child<RMSNorm>("norm_q", dim, o.eps, o.qk_norm_affine, false, Keep::ComputeDType, fused);
+        norm_k_ = &child<RMSNorm>("norm_k", dim, o.eps, o.qk_norm_affine, false, Keep::ComputeDType, fused);
     }
     if (o.added_kv_proj_dim > 0) {
         if (o.qk_norm == QKNorm::RMSPerHead)
@@ -57,7 +59,7 @@ Attention::Attention(const AttentionOptions& o)
                         "rms_norm_across_heads (Wan) only");
         add_k_proj_ = &child<Linear>("add_k_proj", o.added_kv_proj_dim, inner, true);
         add_v_proj_ = &child<Linear>("add_v_proj", o.added_kv_proj_dim, inner, true);
-        if (o.qk_norm == QKNorm::RMSAcrossHeads) norm_added_k_ = &child<RMSNorm>("norm_added_k", inner, o.eps);
+        if (o.qk_norm == QKNorm::RMSAcrossHeads) norm_added_k_ = &child<RMSNorm>("norm_added_k", inner, o.eps, true, false, Keep::ComputeDType, true);
     }
 }
 

@@ -13,7 +13,9 @@ std::optional<at::Tensor> maybe(const at::Tensor* t) {
 }
 }  // namespace
 
-RMSNorm::RMSNorm(int64_t dim, double eps, bool elementwise_affine, bool bias, Keep keep) : eps_(eps) {
+RMSNorm::RMSNorm(int64_t dim, double eps, bool elementwise_affine, bool bias, Keep keep, bool fused)
+    : dim_(dim), eps_(eps), fused_(fused) {
+    if (fused && bias) throw Error(ErrorCode::Internal, "RMSNorm: torch.nn.RMSNorm has no bias");
     if (elementwise_affine) {
         weight_ = &param("weight", {dim}, keep);
         if (bias) bias_ = &param("bias", {dim}, keep);
@@ -21,6 +23,7 @@ RMSNorm::RMSNorm(int64_t dim, double eps, bool elementwise_affine, bool bias, Ke
 }
 
 at::Tensor RMSNorm::forward(const at::Tensor& x) const {
+    if (fused_) return at::rms_norm(x, {dim_}, maybe(weight_), eps_);
     auto variance = x.to(at::kFloat).pow(2).mean(-1, /*keepdim=*/true);
     // Type promotion makes this fp32 for half inputs: the reference normalises in fp32.
     auto y = x * at::rsqrt(variance + eps_);

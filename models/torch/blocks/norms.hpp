@@ -12,17 +12,21 @@
 
 namespace vmeval::nn {
 
-/// diffusers.models.normalization.RMSNorm (and torch.nn.RMSNorm, equal in fp32): the mean square
-/// is taken in fp32; with a half-precision weight the result is cast to it before scaling, without
-/// a weight it returns in the input dtype. Parameters "weight" [, "bias"].
+/// diffusers.models.normalization.RMSNorm: the mean square is taken in fp32; with a half-precision
+/// weight the result is cast to it before scaling, without a weight it returns in the input dtype.
+/// With `fused`, torch.nn.RMSNorm instead (what Wan's attention uses): one kernel, one rounding at
+/// the end. The two agree in fp32 and differ by a bf16 ulp or so in half precision.
+/// Parameters "weight" [, "bias"].
 class RMSNorm : public Module {
 public:
     RMSNorm(int64_t dim, double eps, bool elementwise_affine = true, bool bias = false,
-            Keep keep = Keep::ComputeDType);
+            Keep keep = Keep::ComputeDType, bool fused = false);
     at::Tensor forward(const at::Tensor& x) const;
 
 private:
+    int64_t dim_;
     double eps_;
+    bool fused_;
     at::Tensor* weight_ = nullptr;
     at::Tensor* bias_ = nullptr;
 };
