@@ -1,0 +1,59 @@
+#include "torch/svd/video_check.hpp"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "torch/support/golden.hpp"
+#include "vmeval/video/frame_reader.hpp"
+#include "vmeval/video/image.hpp"
+#include "vmeval/video/mp4_writer.hpp"
+
+namespace vmeval::testing {
+
+namespace {
+
+at::Tensor chw_float(const video::Image& img) {
+    return at::from_blob(const_cast<uint8_t*>(img.rgb.data()), {img.height, img.width, 3}, at::kByte)
+        .permute({2, 0, 1})
+        .to(at::kFloat);
+}
+
+}  // namespace
+
+void expect_svd_video_matches_golden(const std::filesystem::path& video, const std::filesystem::path& golden,
+                                     const std::filesystem::path& scratch) {
+    auto run = load_json(golden / "run.json");
+    auto frames_u8 = load_tensors(golden / "pipeline_seeded.safetensors")["frames_u8"];
+    const int frames = run["frames"];
+    std::vector<int> indices;
+    for (int i = 0; i < frames; ++i) indices.push_back(i);
+    auto decoded = video::read_frames(video, indices);
+    ASSERT_EQ(static_cast<int64_t>(decoded.size()), frames_u8.size(1));
+
+    auto reference_path = scratch / "reference.mp4";
+    {
+        video::Mp4Writer writer(reference_path, video::Mp4Options{run["fps"].get<double>()});
+        for (int i = 0; i < frames; ++i) {
+            auto hwc = frames_u8[0][i].permute({1, 2, 0}).contiguous();
+            video::Image img(static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(0)));
+            std::memcpy(img.rgb.data(), hwc.data_ptr<uint8_t>(), img.rgb.size());
+            writer.add(img);
+        }
+        writer.finish();
+    }
+    auto reference = video::read_frames(reference_path, indices);
+    for (int i = 0; i < frames; ++i) {
+        const auto& img = decoded[static_cast<std::size_t>(i)];
+        ASSERT_EQ(img.width, frames_u8.size(4));
+        ASSERT_EQ(img.height, frames_u8.size(3));
+        auto got = chw_float(img);
+        EXPECT_LT((got - chw_float(reference[static_cast<std::size_t>(i)])).abs().mean().item<double>(), 0.5)
+            << "frame " << i;
+        EXPECT_LT((got - frames_u8[0][i].to(at::kFloat)).abs().mean().item<double>(), 16.0) << "frame " << i;
+    }
+}
+
+}  // namespace vmeval::testing
