@@ -44,11 +44,7 @@ struct Case {
 /// to see how far inside its tolerance each block is.
 inline void expect_near(const at::Tensor& actual, const at::Tensor& expected, double atol, double rtol,
                         const char* what) {
-    auto c = vmeval::testing::compare(actual, expected, atol, rtol);
-    EXPECT_TRUE(c.ok) << what << ": " << c.text;
-    if (std::getenv("VMEVAL_PRINT_CLOSENESS"))
-        std::cout << "    " << what << ": max_abs " << c.max_abs << " max_rel " << c.max_rel << " cosine " << c.cosine
-                  << "\n";
+    vmeval::testing::expect_close(what, actual, expected, atol, rtol);
 }
 
 }  // namespace vmeval::nn::testing_blocks

@@ -17,13 +17,7 @@ using testing::load_tensors;
 
 constexpr double kAtol = 1e-5, kRtol = 1e-4;
 
-/// EXPECT_TENSOR_NEAR that also records the closeness figures (--gtest_output=xml shows them).
-void expect_close(const std::string& what, const at::Tensor& actual, const at::Tensor& expected,
-                  double atol, double rtol) {
-    auto c = testing::compare(actual, expected, atol, rtol);
-    EXPECT_TRUE(c.ok) << what << ": " << c.text;
-    ::testing::Test::RecordProperty(what, c.text);
-}
+using testing::expect_close;
 
 TEST(CLIPVision, ProjectedImageEmbedsAndEveryHiddenState) {
     c10::InferenceMode guard;

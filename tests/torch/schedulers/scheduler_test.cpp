@@ -47,9 +47,7 @@ struct Worst {
 
 void expect_near(const at::Tensor& got, const at::Tensor& want, double atol, double rtol,
                  const std::string& what, Worst& worst) {
-    auto c = compare(got, want, atol, rtol);
-    worst.add(c);
-    EXPECT_TRUE(c.ok) << what << ": " << c.text;
+    worst.add(vmeval::testing::expect_close(what, got, want, atol, rtol));
 }
 
 // Runs the trajectory from the stored noise, comparing every scaled input and every step.

@@ -2,7 +2,9 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "models/torch/runtime/checkpoint_reader.hpp"
@@ -53,6 +55,15 @@ Closeness compare(const at::Tensor& actual, const at::Tensor& expected, double a
     out << "max_abs " << c.max_abs << ", max_rel " << c.max_rel << ", cosine " << c.cosine << " (atol " << atol
         << ", rtol " << rtol << (finite ? "" : ", NOT FINITE") << ", shape " << actual.sizes() << ")";
     c.text = out.str();
+    return c;
+}
+
+Closeness expect_close(const std::string& what, const at::Tensor& actual, const at::Tensor& expected, double atol,
+                       double rtol) {
+    auto c = compare(actual, expected, atol, rtol);
+    EXPECT_TRUE(c.ok) << what << ": " << c.text;
+    ::testing::Test::RecordProperty(what, c.text);
+    if (std::getenv("VMEVAL_PRINT_CLOSENESS")) std::cout << "    " << what << ": " << c.text << "\n";
     return c;
 }
 

@@ -28,6 +28,10 @@ struct Closeness {
     std::string text;        ///< one line for failure messages
 };
 Closeness compare(const at::Tensor& actual, const at::Tensor& expected, double atol, double rtol);
+/// compare() as a gtest expectation named `what`: the figures go into the failure message, into the
+/// test's XML properties (--gtest_output=xml) and, with VMEVAL_PRINT_CLOSENESS=1, onto stdout.
+Closeness expect_close(const std::string& what, const at::Tensor& actual, const at::Tensor& expected, double atol,
+                       double rtol);
 
 }  // namespace vmeval::testing
 

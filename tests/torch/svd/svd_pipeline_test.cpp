@@ -16,9 +16,7 @@ namespace {
 
 /// EXPECT_TENSOR_NEAR that also prints the closeness figures, so CI logs show the margins.
 void expect_near(const at::Tensor& actual, const at::Tensor& expected, double atol, double rtol) {
-    auto c = vmeval::testing::compare(actual, expected, atol, rtol);
-    EXPECT_TRUE(c.ok) << c.text;
-    std::cout << "    " << c.text << "\n";
+    vmeval::testing::expect_close("tensor", actual, expected, atol, rtol);
 }
 
 using vmeval::testing::golden_dir;
