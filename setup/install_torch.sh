@@ -17,6 +17,7 @@ pins=(
     protobuf==7.36.2       # transformers' slow sentencepiece tokenizers read the model through it
     accelerate==1.15.0     # diffusers' low-memory model loading
     ftfy==6.3.1            # the Wan pipelines' prompt_clean
+    peft==0.21.2           # diffusers' LoRA loading (the Morphic reference)
 )
 
 if "$python" - "${pins[@]}" <<'PY' 2>/dev/null; then exit 0; fi

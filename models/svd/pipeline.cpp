@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/svd/image_resize.hpp"
+#include "models/torch/runtime/pil_resize.hpp"
 #include "models/torch/schedulers/guidance.hpp"
 #include "vmeval/core/error.hpp"
 
@@ -104,7 +105,7 @@ Conditioning Pipeline::encode(const at::Tensor& image, const Settings& s,
     c.image_embeds = encode_image(image);
 
     // The VAE sees the image at the output size, plus a little noise (noise augmentation).
-    auto resized = pil_lanczos_resize(image.to(at::kCPU), s.height, s.width);
+    auto resized = nn::pil_resize(image.to(at::kCPU), s.height, s.width, nn::PilFilter::Lanczos);
     auto pixels = to_unit_float(resized) * 2.0 - 1.0;
     auto noise = at::randn(pixels.sizes(), generator, pixels.options());
     pixels = (pixels + s.noise_aug_strength * noise).to(device, dtype);

@@ -21,12 +21,14 @@ sys.path.insert(0, str(HERE))
 
 def versions():
     import diffusers
+    import ftfy
+    import peft
     import safetensors
     import tokenizers
     import torch
     import transformers
 
-    return f"torch {torch.__version__} diffusers {diffusers.__version__} transformers {transformers.__version__} tokenizers {tokenizers.__version__} safetensors {safetensors.__version__}"
+    return f"torch {torch.__version__} diffusers {diffusers.__version__} transformers {transformers.__version__} tokenizers {tokenizers.__version__} safetensors {safetensors.__version__} ftfy {ftfy.__version__} peft {peft.__version__}"
 
 
 def stamp_of(script: Path, libs: str) -> str:

@@ -2,6 +2,7 @@
 #include "vmeval/models/local_backend.hpp"
 
 #include "models/svd/svd_model.hpp"
+#include "models/wan/wan_model.hpp"
 #include "models/torch/runtime/device.hpp"
 #include "vmeval/core/error.hpp"
 #include "vmeval/core/version.hpp"
@@ -11,11 +12,16 @@ namespace {
 
 // Every family this module carries; CMake's VMEVAL_LOCAL_FAMILIES tells the executable the same
 // list without loading the module.
-bool has_family(registry::Backend backend) { return backend == registry::Backend::Svd; }
+bool has_family(registry::Backend backend) {
+    return backend == registry::Backend::Svd || backend == registry::Backend::Wan ||
+           backend == registry::Backend::Morphic;
+}
 
 std::unique_ptr<ModelWrapper> make_model(const registry::ModelInfo& model, const Params& params) {
     switch (model.backend) {
         case registry::Backend::Svd: return svd::make_svd(model, params);
+        case registry::Backend::Wan:
+        case registry::Backend::Morphic: return wan::make_wan(model, params);
         default: break;
     }
     throw Error(ErrorCode::ModelUnavailable,
@@ -25,6 +31,8 @@ std::unique_ptr<ModelWrapper> make_model(const registry::ModelInfo& model, const
 std::string weights_problem(const registry::ModelInfo& model, const Params& params) {
     switch (model.backend) {
         case registry::Backend::Svd: return svd::weights_problem(model, params);
+        case registry::Backend::Wan:
+        case registry::Backend::Morphic: return wan::weights_problem(model, params);
         default: return std::string(model.name) + ": the " + model.family + " pipeline is not in this backend module yet";
     }
 }

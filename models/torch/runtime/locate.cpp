@@ -12,7 +12,7 @@ namespace {
 
 std::string config_file_of(const std::string& component) {
     if (component == "scheduler") return "scheduler_config.json";
-    if (component == "feature_extractor") return "preprocessor_config.json";
+    if (component == "feature_extractor" || component == "image_processor") return "preprocessor_config.json";
     return "config.json";
 }
 

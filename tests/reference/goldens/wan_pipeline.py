@@ -54,10 +54,11 @@ def text_encoder(vocab: int) -> UMT5EncoderModel:
     return randomize(UMT5EncoderModel(config), std=0.3, seed_value=40).eval()
 
 
-def transformer(image_dim, seed_value: int) -> WanTransformer3DModel:
+def transformer(image_dim, seed_value: int, in_channels: int = 36,
+                out_channels: int = 16) -> WanTransformer3DModel:
     model = WanTransformer3DModel(
-        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36,
-        out_channels=16, text_dim=TEXT_DIM, freq_dim=256, ffn_dim=32, num_layers=2,
+        patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=in_channels,
+        out_channels=out_channels, text_dim=TEXT_DIM, freq_dim=256, ffn_dim=32, num_layers=2,
         cross_attn_norm=True, qk_norm="rms_norm_across_heads", eps=1e-6, image_dim=image_dim,
         added_kv_proj_dim=24 if image_dim else None, rope_max_seq_len=32)
     randomize(model, std=0.15, seed_value=seed_value)
@@ -82,9 +83,32 @@ def vae() -> AutoencoderKLWan:
     return model.eval()
 
 
-def scheduler() -> UniPCMultistepScheduler:
+def scheduler(flow_shift: float = 3.0) -> UniPCMultistepScheduler:
     return UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True,
-                                   flow_shift=3.0, num_train_timesteps=1000)
+                                   flow_shift=flow_shift, num_train_timesteps=1000)
+
+
+def image_encoder():
+    """CLIP vision tower and its processor, for Wan 2.1."""
+    clip = randomize(CLIPVisionModel(CLIPVisionConfig(
+        image_size=32, patch_size=8, num_hidden_layers=2, hidden_size=20, num_attention_heads=4,
+        intermediate_size=32, hidden_act="gelu")), std=0.2, seed_value=41).eval()
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    return clip, processor
+
+
+def i2v_pipeline(tok, te) -> WanImageToVideoPipeline:
+    clip, processor = image_encoder()
+    return WanImageToVideoPipeline(tokenizer=tok, text_encoder=te, image_encoder=clip,
+                                   image_processor=processor, transformer=transformer(20, 11),
+                                   vae=vae(), scheduler=scheduler())
+
+
+def a14b_pipeline(tok, te) -> WanImageToVideoPipeline:
+    return WanImageToVideoPipeline(tokenizer=tok, text_encoder=te, image_encoder=None,
+                                   image_processor=None, transformer=transformer(None, 12),
+                                   transformer_2=transformer(None, 13), vae=vae(),
+                                   scheduler=scheduler(), boundary_ratio=0.9)
 
 
 def save_spiece(source: Path, pipeline: Path) -> None:
@@ -117,10 +141,6 @@ def generate(out: Path) -> None:
     folder_tok = out / "tokenizer_src"
     tok = tokenizer(folder_tok)
     te = text_encoder(len(tok))  # the spm pieces plus the <extra_id_*> tokens T5Tokenizer adds
-    clip = randomize(CLIPVisionModel(CLIPVisionConfig(
-        image_size=32, patch_size=8, num_hidden_layers=2, hidden_size=20, num_attention_heads=4,
-        intermediate_size=32, hidden_act="gelu")), std=0.2, seed_value=41).eval()
-    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
     gen = torch.Generator().manual_seed(5)
     smooth = torch.nn.functional.interpolate(torch.rand(1, 3, 5, 5, generator=gen),
                                              size=(SIZE, SIZE), mode="bilinear", align_corners=False)
@@ -131,17 +151,12 @@ def generate(out: Path) -> None:
                 "num_frames": FRAMES, "steps": 2, "guidance_scale": 5.0,
                 "guidance_scale_2": None, "max_sequence_length": MAX_SEQ, "seed": 1234}
 
-    pipe = WanImageToVideoPipeline(tokenizer=tok, text_encoder=te, image_encoder=clip,
-                                   image_processor=processor, transformer=transformer(20, 11),
-                                   vae=vae(), scheduler=scheduler())
+    pipe = i2v_pipeline(tok, te)
     pipe.save_pretrained(out / "pipeline", safe_serialization=True)
     save_spiece(folder_tok, out / "pipeline")
     run_all(pipe, out, "pipeline_io", image, settings)
 
-    a14b = WanImageToVideoPipeline(tokenizer=tok, text_encoder=te, image_encoder=None,
-                                   image_processor=None, transformer=transformer(None, 12),
-                                   transformer_2=transformer(None, 13), vae=vae(),
-                                   scheduler=scheduler(), boundary_ratio=0.9)
+    a14b = a14b_pipeline(tok, te)
     a14b.save_pretrained(out / "pipeline_a14b", safe_serialization=True)
     save_spiece(folder_tok, out / "pipeline_a14b")
     shutil.rmtree(folder_tok)

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "models/svd/image_resize.hpp"
+#include "models/torch/runtime/pil_resize.hpp"
 #include "models/svd/pipeline.hpp"
 #include "models/svd/unet.hpp"
 #include "models/svd/vae.hpp"
@@ -87,7 +88,7 @@ TEST(SvdResize, PilLanczosMatchesPillow) {
     auto io = load_tensors(golden_dir("svd") / "resize.safetensors");
     for (const char* key : {"pil_20x27", "pil_45x70"}) {
         const auto& want = io[key];
-        auto got = vmeval::svd::pil_lanczos_resize(io["image"], want.size(0), want.size(1));
+        auto got = vmeval::nn::pil_resize(io["image"], want.size(0), want.size(1), vmeval::nn::PilFilter::Lanczos);
         ASSERT_EQ(got.sizes(), want.sizes()) << key;
         // Pillow's fixed-point arithmetic is reproduced: at most one level off, almost always
         // equal.
@@ -96,7 +97,8 @@ TEST(SvdResize, PilLanczosMatchesPillow) {
         EXPECT_LT(diff.to(at::kFloat).mean().item<double>(), 0.01) << key;
     }
     auto same =
-        vmeval::svd::pil_lanczos_resize(io["image"], io["image"].size(0), io["image"].size(1));
+        vmeval::nn::pil_resize(io["image"], io["image"].size(0), io["image"].size(1),
+                               vmeval::nn::PilFilter::Lanczos);
     EXPECT_TRUE(at::equal(same, io["image"]));
 }
 

@@ -10,7 +10,7 @@
 
 #include "support/testkit.hpp"
 #include "torch/support/golden.hpp"
-#include "torch/svd/video_check.hpp"
+#include "torch/support/video_check.hpp"
 #include "vmeval/core/error.hpp"
 #include "vmeval/registry/registry.hpp"
 #include "vmeval/video/frame_reader.hpp"
@@ -51,7 +51,9 @@ TEST(SvdModel, SeededGenerateWritesDiffusersFrames) {
     request.video_path = tmp.path() / "video.mp4";
     auto result = model->generate(request);
 
-    vmeval::testing::expect_svd_video_matches_golden(request.video_path, dir, tmp.path());
+    vmeval::testing::expect_video_matches_frames(
+        request.video_path, load_tensors(dir / "pipeline_seeded.safetensors")["frames_u8"],
+        load_json(dir / "run.json")["fps"].get<double>(), tmp.path());
     const int frames = run["frames"];
     std::vector<int> indices;
     for (int i = 0; i < frames; ++i) indices.push_back(i);
