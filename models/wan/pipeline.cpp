@@ -4,30 +4,15 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <algorithm>
-#include <cctype>
 #include <vector>
 
 #include "models/torch/runtime/config.hpp"
+#include "models/torch/tokenizers/prompt_clean.hpp"
 #include "vmeval/core/error.hpp"
 
 namespace vmeval::wan {
 
 namespace fs = std::filesystem;
-
-std::string clean_prompt(const std::string& text) {
-    std::string out;
-    bool pending_space = false;
-    for (unsigned char ch : text) {
-        if (std::isspace(ch)) {
-            pending_space = !out.empty();
-            continue;
-        }
-        if (pending_space) out += ' ';
-        pending_space = false;
-        out += static_cast<char>(ch);
-    }
-    return out;
-}
 
 I2VPipeline::Visit::Visit(nn::Module* module, const I2VPipeline& pipeline)
     : module_(module), pipeline_(pipeline) {
@@ -105,8 +90,9 @@ int64_t I2VPipeline::size_multiple() const {
 }
 
 at::Tensor I2VPipeline::encode_prompt(const std::string& prompt, int64_t max_length) const {
+    // The reference's prompt_clean: ftfy.fix_text, html.unescape twice, whitespace collapsed.
     auto encoded = tokenizer_->encode(
-        clean_prompt(prompt), tokenizers::SentencePieceOptions::t5(static_cast<int>(max_length)));
+        tokenizers::wan_prompt_clean(prompt), tokenizers::SentencePieceOptions::t5(static_cast<int>(max_length)));
     const auto n = static_cast<int64_t>(encoded.ids.size());
     auto ids = at::tensor(encoded.ids, at::kLong).view({1, n}).to(placement_.device);
     auto mask = at::tensor(encoded.mask, at::kLong).view({1, n}).to(placement_.device);

@@ -143,9 +143,4 @@ private:
     bool offload_ = false;
 };
 
-/// prompt_clean without ftfy (it only repairs mis-decoded text) and without html.unescape (not
-/// done yet: prompts with HTML entities differ from the reference): whitespace runs collapsed to
-/// one space, ends trimmed.
-std::string clean_prompt(const std::string& text);
-
 }  // namespace vmeval::wan

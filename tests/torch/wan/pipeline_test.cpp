@@ -97,9 +97,16 @@ TEST(WanI2VPipeline, GuidanceScale2NeedsTwoExperts) {
     EXPECT_THROW(pipe->run(image, "a", "", settings, std::nullopt, 0, false), vmeval::Error);
 }
 
-TEST(WanI2VPipeline, CleanPromptCollapsesWhitespace) {
-    EXPECT_EQ(vmeval::wan::clean_prompt("  a\t cat\n\nsits  "), "a cat sits");
-    EXPECT_EQ(vmeval::wan::clean_prompt(""), "");
+TEST(WanI2VPipeline, PromptsAreCleanedAsTheReferenceDoes) {
+    // ftfy's quotes and widths, html.unescape twice, whitespace: the umT5 ids must equal those of
+    // the cleaned prompt (tests/torch/tokenizers/prompt_clean_test.cpp covers the cleaning itself).
+    c10::InferenceMode guard;
+    auto dir = golden_dir("wan_pipeline");
+    auto pipe = I2VPipeline::load(dir / "pipeline", {at::kCPU, at::kFloat});
+    auto raw = pipe->encode_prompt("  \xE2\x80\x9C" "A cat&amp;amp;dog\xE2\x80\x9D\n\tsit  ", 512);
+    auto clean = pipe->encode_prompt("\"A cat&dog\" sit", 512);
+    EXPECT_TRUE(at::equal(raw, clean));
+    EXPECT_FALSE(at::equal(raw, pipe->encode_prompt("\"A cat dog\" sit", 512)));
 }
 
 }  // namespace
