@@ -5,15 +5,14 @@
 #include <c10/core/InferenceMode.h>
 
 #include <chrono>
-#include <cstring>
 #include <string>
 #include <vector>
 
 #include "models/svd/pipeline.hpp"
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/runtime/locate.hpp"
+#include "models/torch/runtime/video_output.hpp"
 #include "vmeval/core/error.hpp"
-#include "vmeval/video/mp4_writer.hpp"
 
 namespace vmeval::svd {
 
@@ -98,27 +97,11 @@ public:
         result.phases.emplace_back("denoise", since(t));
 
         t = std::chrono::steady_clock::now();
-        auto frames = pipeline_->decode(latents, s_);
-        // [1, F, 3, H, W] in [0, 1] -> [F, H, W, 3] uint8, rounded as diffusers' numpy_to_pil does.
-        auto rgb = (frames[0] * 255.0)
-                       .round()
-                       .clamp(0, 255)
-                       .to(at::kByte)
-                       .permute({0, 2, 3, 1})
-                       .contiguous()
-                       .cpu();
+        auto rgb = nn::to_rgb8(pipeline_->decode(latents, s_));
         result.phases.emplace_back("decode", since(t));
 
         t = std::chrono::steady_clock::now();
-        video::Mp4Writer writer(request.video_path, video::Mp4Options{s_.fps});
-        const int64_t h = rgb.size(1), w = rgb.size(2);
-        for (int64_t i = 0; i < rgb.size(0); ++i) {
-            if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
-            video::Image img(static_cast<int>(w), static_cast<int>(h));
-            std::memcpy(img.rgb.data(), rgb[i].data_ptr<uint8_t>(), img.rgb.size());
-            writer.add(img);
-        }
-        writer.finish();
+        nn::write_mp4(rgb, request.video_path, s_.fps, [&] { return request.cancelled(); });
         result.phases.emplace_back("write", since(t));
 
         result.parameters = {{"width", s_.width},
@@ -135,10 +118,7 @@ public:
                              {"offload", offload_},
                              {"seed", request.seed},
                              {"weights", weights_}};
-        result.resources = {{"device", nn::device_name(placement_.device)},
-                            {"precision", nn::precision_name(placement_.dtype)},
-                            {"peak_memory_bytes", peak.bytes()},
-                            {"peak_memory_kind", peak.kind()}};
+        result.resources = nn::resources(placement_, peak);
         return result;
     }
 

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,9 +12,9 @@
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/runtime/locate.hpp"
 #include "models/torch/runtime/pil_resize.hpp"
+#include "models/torch/runtime/video_output.hpp"
 #include "models/wan/pipeline.hpp"
 #include "vmeval/core/error.hpp"
-#include "vmeval/video/mp4_writer.hpp"
 #include "vmeval/weights/hub_cache.hpp"
 
 namespace vmeval::wan {
@@ -197,20 +196,11 @@ public:
         result.phases.emplace_back("denoise", total - denoise_start);
 
         t = std::chrono::steady_clock::now();
-        auto video = pipeline_->decode(out.latents);
-        // [1, F, 3, H, W] in [0, 1] -> [F, H, W, 3] uint8, rounded as diffusers' numpy output is.
-        auto rgb = (video[0] * 255.0).round().clamp(0, 255).to(at::kByte).permute({0, 2, 3, 1}).contiguous().cpu();
+        auto rgb = nn::to_rgb8(pipeline_->decode(out.latents));
         result.phases.emplace_back("decode", since(t));
 
         t = std::chrono::steady_clock::now();
-        video::Mp4Writer writer(request.video_path, video::Mp4Options{fps_});
-        for (int64_t i = 0; i < rgb.size(0); ++i) {
-            if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
-            video::Image img(static_cast<int>(rgb.size(2)), static_cast<int>(rgb.size(1)));
-            std::memcpy(img.rgb.data(), rgb[i].data_ptr<uint8_t>(), img.rgb.size());
-            writer.add(img);
-        }
-        writer.finish();
+        nn::write_mp4(rgb, request.video_path, fps_, [&] { return request.cancelled(); });
         result.phases.emplace_back("write", since(t));
 
         const int64_t frames = rgb.size(0);
@@ -229,10 +219,7 @@ public:
         if (s.guidance_scale_2) result.parameters["guidance_2"] = *s.guidance_scale_2;
         if (flow_shift_) result.parameters["flow_shift"] = *flow_shift_;
         if (!lora_.is_null()) result.parameters["lora"] = lora_;
-        result.resources = {{"device", nn::device_name(placement_.device)},
-                            {"precision", nn::precision_name(placement_.dtype)},
-                            {"peak_memory_bytes", peak.bytes()},
-                            {"peak_memory_kind", peak.kind()}};
+        result.resources = nn::resources(placement_, peak);
         return result;
     }
 

@@ -87,6 +87,13 @@ std::string read_text(const fs::path& path) {
     return ss.str();
 }
 
+fs::path find_file(const fs::path& root, const std::string& name) {
+    if (!fs::exists(root)) return {};
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.is_regular_file() && e.path().filename() == name) return e.path();
+    return {};
+}
+
 fs::path make_question(const fs::path& root, const std::string& domain, const std::string& id,
                        bool with_final, int width, int height) {
     fs::path dir = root / (domain + "_task") / id;

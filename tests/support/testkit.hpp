@@ -51,6 +51,9 @@ std::string read_text(const fs::path& path);
 fs::path make_question(const fs::path& root, const std::string& domain, const std::string& id,
                        bool with_final = true, int width = 64, int height = 48);
 
+/// The first regular file named `name` anywhere below `root`; empty when there is none.
+fs::path find_file(const fs::path& root, const std::string& name);
+
 /// Result of running the built vmeval binary.
 struct CommandResult {
     int exit_code = -1;

@@ -27,3 +27,14 @@ def randomize(module: torch.nn.Module, std: float = 0.5, seed_value: int = 0) ->
         for p in module.parameters():
             p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float32).to(p.dtype) * std)
     return module
+
+
+def single_threaded(write, out: Path) -> None:
+    """Runs write(out) on one thread: tiny models run hundreds of small ops, where thread start-up
+    and spinning dominate on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        write(out)
+    finally:
+        torch.set_num_threads(threads)

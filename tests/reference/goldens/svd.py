@@ -18,7 +18,7 @@ from diffusers import (
 from diffusers.video_processor import VideoProcessor
 from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
-from ._common import randomize, save_json, save_tensors, seed
+from ._common import randomize, save_json, save_tensors, seed, single_threaded
 
 # Small enough for the whole run to take seconds; 3 frames with decode chunks of 2 so the chunked
 # decode differs from the whole one (time_conv_out mixes neighbouring frames).
@@ -147,13 +147,7 @@ def run(pipe, image, generator_seed: int, latents=None):
 
 
 def generate(out: Path) -> None:
-    # Hundreds of tiny ops: thread start-up and spinning dominate on a shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        write_all(out)
-    finally:
-        torch.set_num_threads(threads)
+    single_threaded(write_all, out)
 
 
 def write_all(out: Path) -> None:

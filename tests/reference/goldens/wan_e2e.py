@@ -25,7 +25,7 @@ import torch
 from diffusers import AutoencoderKLWan, WanImageToVideoPipeline
 from safetensors.torch import load_file, save_file
 
-from ._common import save_json, save_tensors, seed
+from ._common import save_json, save_tensors, seed, single_threaded
 from .wan import perturb_vae
 from .wan_pipeline import (MAX_SEQ, a14b_pipeline, i2v_pipeline, save_spiece, scheduler, text_encoder,
                            tokenizer, transformer)
@@ -137,12 +137,7 @@ def e2e(pipe, out: Path, name: str, settings: dict, first, last=None) -> None:
 
 
 def generate(out: Path) -> None:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny ops: thread start-up dominates
-    try:
-        write_all(out)
-    finally:
-        torch.set_num_threads(threads)
+    single_threaded(write_all, out)
 
 
 def write_all(out: Path) -> None:

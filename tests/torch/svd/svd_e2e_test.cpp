@@ -23,12 +23,7 @@ namespace fs = std::filesystem;
 using vmeval::testing::golden_dir;
 using vmeval::testing::load_json;
 using vmeval::testing::load_tensors;
-
-fs::path find_file(const fs::path& root, const std::string& name) {
-    for (const auto& e : fs::recursive_directory_iterator(root))
-        if (e.is_regular_file() && e.path().filename() == name) return e.path();
-    return {};
-}
+using vmeval::testkit::find_file;
 
 TEST(SvdE2E, GenerateWritesDiffusersFramesForTheSeed) {
     auto dir = golden_dir("svd");

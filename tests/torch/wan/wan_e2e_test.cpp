@@ -20,13 +20,7 @@ namespace fs = std::filesystem;
 using vmeval::testing::golden_dir;
 using vmeval::testing::load_json;
 using vmeval::testing::load_tensors;
-
-fs::path find_file(const fs::path& root, const std::string& name) {
-    if (!fs::exists(root)) return {};
-    for (const auto& e : fs::recursive_directory_iterator(root))
-        if (e.is_regular_file() && e.path().filename() == name) return e.path();
-    return {};
-}
+using vmeval::testkit::find_file;
 
 struct Case {
     std::string golden;  ///< e2e_<name> in the wan_e2e goldens
@@ -101,40 +95,35 @@ TEST(WanE2E, MorphicMatchesDiffusers) {
     check_case({"e2e_morphic", "morphic-frames-to-video", "pipeline_a14b", true});
 }
 
-TEST(WanE2E, MorphicWithoutFinalFrameFailsThatQuestionClearly) {
-    const Case c{"e2e_morphic", "morphic-frames-to-video", "pipeline_a14b", true};
-    auto run = load_json(golden_dir("wan_e2e") / (c.golden + ".json"));
+/// Runs `c` on one question and expects it refused with `needle` in the output and no video.
+void expect_refused(const Case& c, const nlohmann::json& run, bool with_final, const std::string& needle) {
     vmeval::testkit::TempDir tmp;
     auto questions = tmp.path() / "questions";
-    question_for(c, questions, false);
+    question_for(c, questions, with_final);
     auto r = vmeval::testkit::run_vmeval(generate_args(c, questions, tmp.path() / "out", run));
     EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE((r.out + r.err).find("final_frame.png"), std::string::npos) << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(needle), std::string::npos) << r.out << r.err;
     EXPECT_TRUE(find_file(tmp.path() / "out", "generated_video.mp4").empty());
+}
+
+nlohmann::json run_of(const Case& c) { return load_json(golden_dir("wan_e2e") / (c.golden + ".json")); }
+
+TEST(WanE2E, MorphicWithoutFinalFrameFailsThatQuestionClearly) {
+    const Case c{"e2e_morphic", "morphic-frames-to-video", "pipeline_a14b", true};
+    expect_refused(c, run_of(c), false, "final_frame.png");
 }
 
 TEST(WanE2E, WrongPipelineFolderForThePresetIsNamed) {
     // wan-2.1 needs the CLIP image encoder; the A14B folder has none.
     const Case c{"e2e_i2v", "wan-2.1-i2v-480p", "pipeline_a14b"};
-    auto run = load_json(golden_dir("wan_e2e") / (c.golden + ".json"));
-    vmeval::testkit::TempDir tmp;
-    auto questions = tmp.path() / "questions";
-    question_for(c, questions, false);
-    auto r = vmeval::testkit::run_vmeval(generate_args(c, questions, tmp.path() / "out", run));
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE((r.out + r.err).find("image_encoder"), std::string::npos) << r.out << r.err;
+    expect_refused(c, run_of(c), false, "image_encoder");
 }
 
 TEST(WanE2E, GuidanceTwoIsOnlyForTwoExperts) {
     const Case c{"e2e_ti2v", "wan-2.2-ti2v-5b", "pipeline_ti2v"};
-    auto run = load_json(golden_dir("wan_e2e") / (c.golden + ".json"));
+    auto run = run_of(c);
     run["guidance_2"] = 2.0;
-    vmeval::testkit::TempDir tmp;
-    auto questions = tmp.path() / "questions";
-    question_for(c, questions, false);
-    auto r = vmeval::testkit::run_vmeval(generate_args(c, questions, tmp.path() / "out", run));
-    EXPECT_NE(r.exit_code, 0);
-    EXPECT_NE((r.out + r.err).find("guidance_2"), std::string::npos) << r.out << r.err;
+    expect_refused(c, run, false, "guidance_2");
 }
 
 }  // namespace
