@@ -23,6 +23,14 @@ I2VPipeline::Visit::~Visit() {
     if (pipeline_.offload_ && module_) module_->to(at::kCPU);
 }
 
+void I2VPipeline::make_resident(Transformer* model) const {
+    if (!offload_ || resident_ == model) return;
+    if (resident_) resident_->to(at::kCPU);
+    resident_ = nullptr;
+    model->to(placement_.device);
+    resident_ = model;
+}
+
 std::unique_ptr<I2VPipeline> I2VPipeline::load(const fs::path& dir, const nn::Placement& placement,
                                                bool offload) {
     auto index = nn::ModelIndex::load(dir);
@@ -264,20 +272,13 @@ I2VResult I2VPipeline::run(const I2VRequest& request, const I2VSettings& setting
     std::optional<double> boundary;
     if (boundary_ratio_)
         boundary = *boundary_ratio_ * static_cast<double>(scheduler->num_train_timesteps());
-    std::unique_ptr<Visit> expert_visit;
-    const Transformer* resident = nullptr;
     const int steps = scheduler->num_steps();
     for (int i = 0; i < steps; ++i) {
         if (request.on_step) request.on_step(i, steps);
         const auto t = timesteps[i];
         const bool high = !boundary || t.item<double>() >= *boundary;
         Transformer* model = high ? transformer_.get() : transformer_2_.get();
-        if (model != resident) {
-            // One expert on the device at a time: the other waits on the CPU when offloading.
-            expert_visit.reset();
-            expert_visit = std::make_unique<Visit>(model, *this);
-            resident = model;
-        }
+        make_resident(model);
         const double scale = high ? settings.guidance_scale : guidance_2;
         at::Tensor input, timestep;
         if (expand_timesteps_) {
@@ -294,7 +295,6 @@ I2VResult I2VPipeline::run(const I2VRequest& request, const I2VSettings& setting
         }
         x = scheduler->step(noise, i, x);
     }
-    expert_visit.reset();
     if (expand_timesteps_) x = (1 - mask) * cond + mask * x;
 
     I2VResult result;

@@ -67,8 +67,10 @@ public:
     /// Reads a diffusers WanImageToVideoPipeline folder (model_index.json and its components).
     /// The text encoder and transformers run in placement.dtype; the VAE and the image encoder
     /// stay fp32, as the Wan model cards load them.
-    /// With `offload` (on a GPU), every component waits on the CPU and visits the device only
-    /// while it runs: the text encoder for the prompts, one expert at a time.
+    /// With `offload` (on a GPU), components wait on the CPU and come to the device when they run:
+    /// the encoders for the prompts and the image, and one expert at a time, which stays there
+    /// until the other is needed (a single transformer moves once, A14B's experts swap twice per
+    /// video).
     static std::unique_ptr<I2VPipeline> load(const std::filesystem::path& dir,
                                              const nn::Placement& placement, bool offload = false);
 
@@ -124,6 +126,9 @@ private:
         const I2VPipeline& pipeline_;
     };
 
+    /// Puts `model` on the device, first sending the expert there back to the CPU (offload only).
+    void make_resident(Transformer* model) const;
+
     /// The normalised VAE latents of a [1, 3, F, H, W] video in [-1, 1].
     at::Tensor encode_video(const at::Tensor& video) const;
     at::Tensor pixels(const at::Tensor& image) const;
@@ -141,6 +146,7 @@ private:
     std::optional<double> flow_shift_;
     bool expand_timesteps_ = false;
     bool offload_ = false;
+    mutable Transformer* resident_ = nullptr;  ///< the expert on the device when offloading
 };
 
 }  // namespace vmeval::wan
