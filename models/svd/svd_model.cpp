@@ -13,6 +13,7 @@
 #include "models/torch/runtime/locate.hpp"
 #include "models/torch/runtime/video_output.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/core/log.hpp"
 
 namespace vmeval::svd {
 
@@ -91,8 +92,10 @@ public:
         result.phases.emplace_back("encode", since(t));
 
         t = std::chrono::steady_clock::now();
-        latents = pipeline_->denoise(cond, latents, s_, [&](int, const at::Tensor&) {
+        latents = pipeline_->denoise(cond, latents, s_, [&](int step, const at::Tensor&) {
             if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
+            logging::debug(name_ + ": " + request.first_frame_path.parent_path().filename().string() + " step " +
+                           std::to_string(step + 1) + "/" + std::to_string(s_.steps));
         });
         result.phases.emplace_back("denoise", since(t));
 

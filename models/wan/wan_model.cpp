@@ -15,6 +15,7 @@
 #include "models/torch/runtime/video_output.hpp"
 #include "models/wan/pipeline.hpp"
 #include "vmeval/core/error.hpp"
+#include "vmeval/core/log.hpp"
 #include "vmeval/weights/hub_cache.hpp"
 
 namespace vmeval::wan {
@@ -181,9 +182,13 @@ public:
         run.decode = false;
         auto t = std::chrono::steady_clock::now();
         double denoise_start = 0;
-        run.on_step = [&](int step, int) {
+        run.on_step = [&](int step, int steps) {
             if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
             if (step == 0) denoise_start = since(t);
+            // Minutes per video on a GPU: the batch log shows where each one is.
+            logging::debug(name_ + ": " + request.first_frame_path.parent_path().filename().string() + " step " +
+                           std::to_string(step + 1) + "/" + std::to_string(steps) + " at " +
+                           std::to_string(static_cast<int>(since(t))) + " s");
         };
         I2VSettings s = settings_;
         s.width = width;

@@ -140,6 +140,8 @@ void close_file() {
     s.file.reset();
 }
 
+void debug(const std::string& message) { spdlog::debug("{}", message); }
+
 void set_status(const std::string& line) {
     State& s = state();
     std::shared_ptr<ConsoleSink> console;
