@@ -26,15 +26,6 @@ at::Tensor to_unit_float(const at::Tensor& hwc_u8) {
 
 }  // namespace
 
-Pipeline::Visit::Visit(nn::Module& module, const Pipeline& pipeline)
-    : module_(module), pipeline_(pipeline) {
-    if (pipeline_.offload_) module_.to(pipeline_.placement_.device);
-}
-
-Pipeline::Visit::~Visit() {
-    if (pipeline_.offload_) module_.to(at::kCPU);
-}
-
 std::unique_ptr<Pipeline> Pipeline::load(const std::filesystem::path& dir,
                                          const nn::Placement& placement, bool offload) {
     auto p = std::make_unique<Pipeline>();
@@ -86,7 +77,7 @@ void Pipeline::check(const Settings& s) const {
 }
 
 at::Tensor Pipeline::encode_image(const at::Tensor& image) {
-    Visit visit(*image_encoder_, *this);
+    nn::Visit visit(image_encoder_.get(), placement_.device, offload_);
     auto pixels = to_unit_float(image.to(at::kCPU)).to(placement_.device) * 2.0 - 1.0;
     pixels = (resize_with_antialiasing(pixels, kClipSize, kClipSize) + 1.0) / 2.0;
     pixels = enc::clip_normalize(pixels, feature_extractor_).to(placement_.dtype);
@@ -111,7 +102,7 @@ Conditioning Pipeline::encode(const at::Tensor& image, const Settings& s,
     pixels = (pixels + s.noise_aug_strength * noise).to(device, dtype);
     at::Tensor latents;
     {
-        Visit visit(*vae_, *this);
+        nn::Visit visit(vae_.get(), placement_.device, offload_);
         latents = vae_->encode(pixels);
     }
 
@@ -154,7 +145,7 @@ at::Tensor Pipeline::denoise(const Conditioning& c, at::Tensor latents, const Se
                              const StepCallback& callback) {
     if (scheduler_->num_steps() != s.steps)
         throw Error(ErrorCode::Internal, "svd: prepare_latents() must run before denoise()");
-    Visit visit(*unet_, *this);
+    nn::Visit visit(unet_.get(), placement_.device, offload_);
     const auto scales =
         sched::frame_guidance_scales(s.min_guidance, s.max_guidance, 1, s.frames, latents.dim(),
                                      latents.scalar_type(), latents.device());
@@ -175,7 +166,7 @@ at::Tensor Pipeline::denoise(const Conditioning& c, at::Tensor latents, const Se
 }
 
 at::Tensor Pipeline::decode(const at::Tensor& latents, const Settings& s) {
-    Visit visit(*vae_, *this);
+    nn::Visit visit(vae_.get(), placement_.device, offload_);
     auto flat = latents.flatten(0, 1) * (1.0 / vae_->config().scaling_factor);
     auto frames = vae_->decode_chunked(flat, s.decode_chunk_size);
     frames = frames.reshape({-1, s.frames, frames.size(1), frames.size(2), frames.size(3)})
@@ -191,10 +182,6 @@ at::Tensor Pipeline::operator()(const at::Tensor& image, const Settings& s,
     auto x = prepare_latents(s, generator, latents);
     x = denoise(cond, x, s, callback);
     return decode(x, s);
-}
-
-at::Tensor rgb_tensor(const std::uint8_t* rgb, int width, int height) {
-    return at::from_blob(const_cast<std::uint8_t*>(rgb), {height, width, 3}, at::kByte).clone();
 }
 
 }  // namespace vmeval::svd

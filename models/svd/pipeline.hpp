@@ -89,20 +89,6 @@ public:
     const nn::Placement& placement() const { return placement_; }
 
 private:
-    /// Brings a component to the compute device for one phase (and back to the CPU when
-    /// offloading).
-    class Visit {
-    public:
-        Visit(nn::Module& module, const Pipeline& pipeline);
-        ~Visit();
-        Visit(const Visit&) = delete;
-        Visit& operator=(const Visit&) = delete;
-
-    private:
-        nn::Module& module_;
-        const Pipeline& pipeline_;
-    };
-
     nn::Placement placement_;
     bool offload_ = false;
     std::unique_ptr<UNet> unet_;
@@ -111,8 +97,5 @@ private:
     enc::CLIPImageProcessorConfig feature_extractor_;
     std::unique_ptr<sched::Scheduler> scheduler_;
 };
-
-/// A video::Image-like RGB8 buffer as the [H, W, 3] uint8 tensor the pipeline takes (copied).
-at::Tensor rgb_tensor(const std::uint8_t* rgb, int width, int height);
 
 }  // namespace vmeval::svd

@@ -11,7 +11,7 @@
 #include "models/svd/pipeline.hpp"
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/runtime/locate.hpp"
-#include "models/torch/runtime/video_output.hpp"
+#include "models/torch/runtime/frames.hpp"
 #include "vmeval/core/error.hpp"
 #include "vmeval/core/log.hpp"
 
@@ -79,7 +79,7 @@ public:
         if (request.cancelled()) throw Error(ErrorCode::Cancelled, "interrupted");
         c10::InferenceMode guard;
         const auto& first = *request.first_frame;
-        auto image = rgb_tensor(first.rgb.data(), first.width, first.height);
+        auto image = nn::rgb_tensor(first);
         // One CPU generator for every draw, as the reference with
         // torch.Generator().manual_seed(seed).
         auto gen = at::make_generator<at::CPUGeneratorImpl>(request.seed);

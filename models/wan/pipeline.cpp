@@ -14,15 +14,6 @@ namespace vmeval::wan {
 
 namespace fs = std::filesystem;
 
-I2VPipeline::Visit::Visit(nn::Module* module, const I2VPipeline& pipeline)
-    : module_(module), pipeline_(pipeline) {
-    if (pipeline_.offload_ && module_) module_->to(pipeline_.placement_.device);
-}
-
-I2VPipeline::Visit::~Visit() {
-    if (pipeline_.offload_ && module_) module_->to(at::kCPU);
-}
-
 void I2VPipeline::make_resident(Transformer* model) const {
     if (!offload_ || resident_ == model) return;
     if (resident_) resident_->to(at::kCPU);
@@ -157,20 +148,6 @@ at::Tensor I2VPipeline::condition(const at::Tensor& image, int64_t num_frames,
     return at::cat({mask, latent}, 1);
 }
 
-I2VResult I2VPipeline::run(const at::Tensor& image, const std::string& prompt,
-                           const std::string& negative_prompt, const I2VSettings& settings,
-                           const std::optional<at::Tensor>& latents, std::optional<uint64_t> seed,
-                           bool decode) const {
-    I2VRequest request;
-    request.image = image;
-    request.prompt = prompt;
-    request.negative_prompt = negative_prompt;
-    request.latents = latents;
-    request.seed = seed.value_or(0);
-    request.decode = decode;
-    return run(request, settings);
-}
-
 namespace {
 
 void check_image(const at::Tensor& image, const char* what, int64_t height, int64_t width) {
@@ -214,7 +191,7 @@ I2VResult I2VPipeline::run(const I2VRequest& request, const I2VSettings& setting
     const auto dtype = placement_.dtype;
     at::Tensor prompt_embeds, negative_embeds;
     {
-        Visit visit(text_encoder_.get(), *this);
+        nn::Visit visit(text_encoder_.get(), placement_.device, offload_);
         prompt_embeds = encode_prompt(request.prompt, settings.max_sequence_length).to(dtype);
         if (cfg)
             negative_embeds =
@@ -222,7 +199,7 @@ I2VResult I2VPipeline::run(const I2VRequest& request, const I2VSettings& setting
     }
     std::optional<at::Tensor> image_embeds;
     if (tc.image_dim > 0) {
-        Visit visit(image_encoder_.get(), *this);
+        nn::Visit visit(image_encoder_.get(), placement_.device, offload_);
         auto embeds = encode_image(request.image);
         // Both frames' tokens, as the reference encodes [image, last_image] in one batch.
         if (request.last_image) embeds = at::cat({embeds, encode_image(*request.last_image)}, 0);

@@ -81,11 +81,6 @@ public:
     /// The image must already be the video size (the reference's VideoProcessor would resize it;
     /// this throws instead).
     I2VResult run(const I2VRequest& request, const I2VSettings& settings) const;
-    /// run() with the first frame only.
-    I2VResult run(const at::Tensor& image, const std::string& prompt,
-                  const std::string& negative_prompt, const I2VSettings& settings,
-                  const std::optional<at::Tensor>& latents = std::nullopt,
-                  std::optional<uint64_t> seed = std::nullopt, bool decode = true) const;
 
     /// The VAE's frames of normalised latents: [B, F, 3, H, W] in [0, 1] (output_type="pt").
     at::Tensor decode(const at::Tensor& latents) const;
@@ -112,19 +107,6 @@ public:
 
 private:
     I2VPipeline() = default;
-
-    /// Brings an offloaded component to the device for one scope.
-    class Visit {
-    public:
-        Visit(nn::Module* module, const I2VPipeline& pipeline);
-        ~Visit();
-        Visit(const Visit&) = delete;
-        Visit& operator=(const Visit&) = delete;
-
-    private:
-        nn::Module* module_;
-        const I2VPipeline& pipeline_;
-    };
 
     /// Puts `model` on the device, first sending the expert there back to the CPU (offload only).
     void make_resident(Transformer* model) const;

@@ -12,7 +12,7 @@
 #include "models/torch/runtime/device.hpp"
 #include "models/torch/runtime/locate.hpp"
 #include "models/torch/runtime/pil_resize.hpp"
-#include "models/torch/runtime/video_output.hpp"
+#include "models/torch/runtime/frames.hpp"
 #include "models/wan/pipeline.hpp"
 #include "vmeval/core/error.hpp"
 #include "vmeval/core/log.hpp"
@@ -93,11 +93,6 @@ double since(std::chrono::steady_clock::time_point start) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-at::Tensor rgb_of(const video::Image& image) {
-    return at::from_blob(const_cast<uint8_t*>(image.rgb.data()), {image.height, image.width, 3}, at::kByte)
-        .clone();
-}
-
 class WanModel final : public ModelWrapper {
 public:
     WanModel(const registry::ModelInfo& model, const Params& params)
@@ -173,9 +168,9 @@ public:
                                                pipeline_->size_multiple());
         I2VRequest run;
         // The model cards resize with PIL's default for Image.resize, bicubic.
-        run.image = nn::pil_resize(rgb_of(first), height, width, nn::PilFilter::Bicubic);
+        run.image = nn::pil_resize(nn::rgb_tensor(first), height, width, nn::PilFilter::Bicubic);
         if (preset_.morphic)
-            run.last_image = nn::pil_resize(rgb_of(*request.final_frame), height, width, nn::PilFilter::Bicubic);
+            run.last_image = nn::pil_resize(nn::rgb_tensor(*request.final_frame), height, width, nn::PilFilter::Bicubic);
         run.prompt = request.prompt;
         run.negative_prompt = negative_prompt_;
         run.seed = request.seed;

@@ -44,6 +44,14 @@ std::uint64_t Module::bytes() {
     return total;
 }
 
+Visit::Visit(Module* module, at::Device device, bool active) : module_(active ? module : nullptr) {
+    if (module_) module_->to(device);
+}
+
+Visit::~Visit() {
+    if (module_) module_->to(at::kCPU);
+}
+
 void init_random(Module& module, std::uint64_t seed, double std, at::Device device, at::ScalarType dtype) {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
     for (auto& e : module.named_tensors()) {

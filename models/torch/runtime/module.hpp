@@ -92,4 +92,17 @@ private:
 /// Keep::Float32): real-size random networks for benchmarks and memory checks.
 void init_random(Module& module, std::uint64_t seed, double std, at::Device device, at::ScalarType dtype);
 
+/// Offloading: brings `module` to `device` for one scope and sends it back to the CPU at the end.
+/// Does nothing when `active` is false (the module lives on its device) or `module` is null.
+class Visit {
+public:
+    Visit(Module* module, at::Device device, bool active);
+    ~Visit();
+    Visit(const Visit&) = delete;
+    Visit& operator=(const Visit&) = delete;
+
+private:
+    Module* module_;
+};
+
 }  // namespace vmeval::nn

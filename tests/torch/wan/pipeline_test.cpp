@@ -20,6 +20,7 @@ using vmeval::testing::golden_dir;
 using vmeval::testing::load_json;
 using vmeval::testing::load_tensors;
 using vmeval::wan::I2VPipeline;
+using vmeval::wan::I2VRequest;
 using vmeval::wan::I2VSettings;
 
 // Text encoder, CLIP, VAE encode, 2 x 2 transformer passes, 2 UniPC steps and the VAE decode in
@@ -49,10 +50,13 @@ void check_pipeline(const std::string& name, bool expect_image_encoder, bool exp
     auto g = load_tensors(dir / (name + "_io.safetensors"));
     auto j = load_json(dir / (name + "_io.json"));
     const auto settings = settings_from(j);
-    const auto prompt = j.at("prompt").get<std::string>();
-    const auto negative = j.at("negative_prompt").get<std::string>();
 
-    auto result = pipe->run(g["image"], prompt, negative, settings, g["latents"]);
+    I2VRequest request;
+    request.image = g["image"];
+    request.prompt = j.at("prompt").get<std::string>();
+    request.negative_prompt = j.at("negative_prompt").get<std::string>();
+    request.latents = g["latents"];
+    auto result = pipe->run(request, settings);
     EXPECT_TENSOR_NEAR(result.latents, g["final_latents"], kAtol, kRtol);
     std::cout << name
               << " latents: " << compare(result.latents, g["final_latents"], kAtol, kRtol).text
@@ -63,8 +67,10 @@ void check_pipeline(const std::string& name, bool expect_image_encoder, bool exp
     // only through the goldens, so check the goldens themselves are not the start.
     EXPECT_GT((g["final_latents"] - g["latents"]).abs().max().item<double>(), 1e-2);
 
-    auto seeded = pipe->run(g["image"], prompt, negative, settings, std::nullopt,
-                            j.at("seed").get<uint64_t>(), /*decode=*/false);
+    request.latents.reset();
+    request.seed = j.at("seed").get<uint64_t>();
+    request.decode = false;
+    auto seeded = pipe->run(request, settings);
     EXPECT_FALSE(seeded.video.defined());
     EXPECT_TENSOR_NEAR(seeded.latents, g["seeded_final_latents"], kAtol, kRtol);
     std::cout << name << " seeded: "
@@ -83,8 +89,10 @@ TEST(WanI2VPipeline, RejectsImageOfAnotherSize) {
     auto pipe = I2VPipeline::load(dir / "pipeline", {at::kCPU, at::kFloat});
     auto j = load_json(dir / "pipeline_io.json");
     auto settings = settings_from(j);
-    auto image = at::zeros({settings.height + 16, settings.width, 3}, at::kByte);
-    EXPECT_THROW(pipe->run(image, "a", "", settings, std::nullopt, 0, false), vmeval::Error);
+    I2VRequest request;
+    request.image = at::zeros({settings.height + 16, settings.width, 3}, at::kByte);
+    request.decode = false;
+    EXPECT_THROW(pipe->run(request, settings), vmeval::Error);
 }
 
 TEST(WanI2VPipeline, GuidanceScale2NeedsTwoExperts) {
@@ -93,8 +101,10 @@ TEST(WanI2VPipeline, GuidanceScale2NeedsTwoExperts) {
     auto pipe = I2VPipeline::load(dir / "pipeline", {at::kCPU, at::kFloat});
     auto settings = settings_from(load_json(dir / "pipeline_io.json"));
     settings.guidance_scale_2 = 2.0;
-    auto image = at::zeros({settings.height, settings.width, 3}, at::kByte);
-    EXPECT_THROW(pipe->run(image, "a", "", settings, std::nullopt, 0, false), vmeval::Error);
+    I2VRequest request;
+    request.image = at::zeros({settings.height, settings.width, 3}, at::kByte);
+    request.decode = false;
+    EXPECT_THROW(pipe->run(request, settings), vmeval::Error);
 }
 
 TEST(WanI2VPipeline, PromptsAreCleanedAsTheReferenceDoes) {

@@ -1,7 +1,8 @@
 #pragma once
 
-// What every local model does with its decoded frames: round them to 8 bits as the reference
-// pipelines' numpy output does, write the MP4, and report where and how it ran.
+// Frames between vmeval's images and the local models' tensors: the question's image in, the
+// decoded video rounded to 8 bits as the reference pipelines' numpy output is and written as MP4
+// out, and the run's resources for metadata.json.
 
 #include <ATen/core/Tensor.h>
 
@@ -10,8 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include "models/torch/runtime/device.hpp"
+#include "vmeval/video/image.hpp"
 
 namespace vmeval::nn {
+
+/// The image as a [H, W, 3] uint8 tensor on the CPU (a copy).
+at::Tensor rgb_tensor(const video::Image& image);
 
 /// [1, F, 3, H, W] in [0, 1] -> [F, H, W, 3] uint8 on the CPU: x * 255, rounded half to even,
 /// clamped (diffusers' numpy_to_pil / postprocess "np" rounding).

@@ -1,4 +1,4 @@
-#include "models/torch/runtime/video_output.hpp"
+#include "models/torch/runtime/frames.hpp"
 
 #include <ATen/ATen.h>
 
@@ -8,6 +8,10 @@
 #include "vmeval/video/mp4_writer.hpp"
 
 namespace vmeval::nn {
+
+at::Tensor rgb_tensor(const video::Image& image) {
+    return at::from_blob(const_cast<uint8_t*>(image.rgb.data()), {image.height, image.width, 3}, at::kByte).clone();
+}
 
 at::Tensor to_rgb8(const at::Tensor& video) {
     if (video.dim() != 5 || video.size(0) != 1 || video.size(2) != 3)
